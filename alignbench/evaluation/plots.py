@@ -1,0 +1,184 @@
+"""Figures for the report: ROUGE per variant, training curves and answer lengths.
+
+Every plotting function takes data that is already loaded (never a path to read) and the path of
+the PNG to write, so it can be unit-tested without the workflow. The variant list is never
+hard-coded: variants are drawn in the order they are given.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable
+
+import matplotlib
+
+from alignbench.evaluation.rouge import ROUGE_TYPES
+from alignbench.io import atomic_path
+
+# Select the file-only backend before pyplot is imported: Snakemake jobs and CI have no display.
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+DPI = 120
+ROUGE_LABELS = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}
+# ORPO's two loss components live on different scales (NLL ~ 1-3, log-odds ratio ~ -1..0),
+# so the log-odds ratio gets a twin axis instead of squashing the loss curves.
+TWIN_AXIS_KEYS = ("log_odds_ratio",)
+CURVE_KEYS_BY_METHOD = {"orpo": ("loss", "nll_loss", "log_odds_ratio")}
+DEFAULT_CURVE_KEYS = ("loss",)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loaders
+# ---------------------------------------------------------------------------------------------
+
+
+def read_scores_tsv(path: str | os.PathLike) -> list[dict]:
+    """Read results/scores.tsv (variant, n, one column per ROUGE type) with numbers as numbers."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [
+        {
+            "variant": row.pop("variant"),
+            "n": int(row.pop("n")),
+            **{metric: float(value) for metric, value in row.items()},
+        }
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _save(fig, out_path: str | os.PathLike) -> None:
+    """Lay out, write atomically and close, so a long workflow never accumulates open figures."""
+    try:
+        fig.tight_layout()
+        with atomic_path(out_path) as tmp:
+            fig.savefig(tmp, dpi=DPI, format="png")
+    finally:
+        plt.close(fig)
+
+
+def _empty_figure(message: str, title: str, out_path: str | os.PathLike) -> None:
+    fig, ax = plt.subplots(figsize=(6, 2.5))
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12)
+    ax.set_title(title)
+    ax.set_axis_off()
+    _save(fig, out_path)
+
+
+def _series(log_history: Iterable[dict], key: str) -> tuple[list[float], list[float]]:
+    """Steps and values of one logged quantity, skipping entries that lack it.
+
+    The Trainer mixes training logs, eval logs and a final summary (train_loss, no loss) in one
+    list, so any given key is present in only some entries; every entry has `step`.
+    """
+    steps, values = [], []
+    for entry in log_history:
+        value = entry.get(key)
+        if value is None:
+            continue
+        steps.append(float(entry["step"]))
+        values.append(float(value))
+    return steps, values
+
+
+# ---------------------------------------------------------------------------------------------
+# ROUGE bar chart
+# ---------------------------------------------------------------------------------------------
+
+
+def plot_rouge(scores: list[dict], out_path: str | os.PathLike) -> None:
+    """Grouped bars: one group per variant, one bar per ROUGE F-measure, value on each bar."""
+    width = 0.8 / len(ROUGE_TYPES)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.8 * len(scores) + 2), 4))
+    for index, metric in enumerate(ROUGE_TYPES):
+        positions = [i + (index - (len(ROUGE_TYPES) - 1) / 2) * width for i in range(len(scores))]
+        values = [row[metric] for row in scores]
+        bars = ax.bar(positions, values, width, label=ROUGE_LABELS[metric])
+        ax.bar_label(bars, labels=[f"{v:.3f}" for v in values], padding=2, fontsize=7)
+    ax.set_xticks(range(len(scores)), labels=[f"{r['variant']}\n(n={r['n']})" for r in scores])
+    ax.set_xlabel("variant")
+    ax.set_ylabel("mean F-measure (0-1)")
+    ax.set_title("ROUGE F-measure per variant (held-out prompts)")
+    top = max(row[m] for row in scores for m in ROUGE_TYPES)
+    ax.set_ylim(0, max(top * 1.2, 0.05))  # headroom for the value labels
+    ax.legend(loc="upper right", fontsize=8)
+    _save(fig, out_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training curves
+# ---------------------------------------------------------------------------------------------
+
+
+def plot_training_curves(histories: dict[str, dict], out_path: str | os.PathLike) -> None:
+    """One subplot per trained variant: loss vs optimizer step (ORPO adds its two components)."""
+    if not histories:  # a config may define only the untrained base
+        _empty_figure("no trained variants", "Training curves", out_path)
+        return
+    fig, axes = plt.subplots(1, len(histories), figsize=(5.0 * len(histories), 3.8), squeeze=False)
+    for ax, (variant, history) in zip(axes[0], histories.items(), strict=True):
+        _draw_variant_curves(ax, variant, history)
+    _save(fig, out_path)
+
+
+def _draw_variant_curves(ax, variant: str, history: dict) -> None:
+    method = history["method"]
+    keys = CURVE_KEYS_BY_METHOD.get(method, DEFAULT_CURVE_KEYS)
+    twin = None
+    lines = []
+    for key in keys:
+        steps, values = _series(history["log_history"], key)
+        if not steps:
+            continue  # this run did not log the quantity; plot what is there
+        if key in TWIN_AXIS_KEYS:
+            twin = twin or ax.twinx()
+            lines += twin.plot(steps, values, "--", color="tab:red", label=f"{key} (right axis)")
+            twin.set_ylabel(f"{key} = log σ(log odds ratio)")
+        else:
+            lines += ax.plot(steps, values, marker=".", label=key)
+    ax.set_title(f"{variant} ({method})")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss (nats per token)")
+    if lines:
+        ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="best")
+    else:
+        ax.text(0.5, 0.5, "no loss logged", ha="center", va="center", transform=ax.transAxes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Answer lengths
+# ---------------------------------------------------------------------------------------------
+
+
+def plot_answer_lengths(
+    lengths: dict[str, list[int]], out_path: str | os.PathLike, max_new_tokens: int
+) -> None:
+    """Overlaid step histograms of generated tokens per variant, plus the generation cap.
+
+    A pile-up at the cap means answers were cut off rather than ended with EOS.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    # Answers stop at the cap, so the bins always reach it and show whether anything piles up.
+    bins = _integer_bins(max_new_tokens)
+    for variant, values in lengths.items():
+        ax.hist(
+            values, bins=bins, histtype="step", linewidth=1.5, label=f"{variant} (n={len(values)})"
+        )
+    ax.axvline(max_new_tokens, color="black", linestyle=":", label="token limit")
+    ax.set_xlabel("generated answer length (tokens)")
+    ax.set_ylabel("number of answers")
+    ax.set_title("Distribution of generated answer length")
+    ax.legend(fontsize=8)
+    _save(fig, out_path)
+
+
+def _integer_bins(upper: int, max_bins: int = 40) -> list[float]:
+    """Bin edges on whole tokens, at most `max_bins` bins, covering 0..upper."""
+    step = max(1, -(-(upper + 1) // max_bins))  # ceiling division
+    return [edge - 0.5 for edge in range(0, upper + step + 1, step)]

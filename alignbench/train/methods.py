@@ -1,0 +1,49 @@
+"""The training methods: which TRL trainer, config class and data format each one uses.
+
+Every method trains a LoRA adapter on top of its starting point (the base model, or the base with
+a parent variant's adapters merged in). The config classes are TRL's own; the variant's ``args``
+block in the workflow config is passed to them unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from alignbench.data.conversation import to_preference, to_prompt_completion
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    to_example: Any  # row -> TRL example
+    trainer_and_config: Any  # () -> (Trainer class, Config class), imported lazily
+
+
+def _sft():
+    from trl import SFTConfig, SFTTrainer
+
+    return SFTTrainer, SFTConfig
+
+
+def _orpo():
+    from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+    return ORPOTrainer, ORPOConfig
+
+
+def _dpo():
+    from trl import DPOConfig, DPOTrainer
+
+    return DPOTrainer, DPOConfig
+
+
+# SFT learns the chosen answer with loss on its tokens only (prompt/completion format).
+# ORPO adds the odds-ratio term on chosen vs rejected and needs no reference model.
+# DPO's reference is the starting point itself: TRL disables the new adapter to get it.
+METHODS = {
+    "sft": Method("sft", to_prompt_completion, _sft),
+    "orpo": Method("orpo", to_preference, _orpo),
+    "dpo": Method("dpo", to_preference, _dpo),
+}
+TRAINED_METHODS = tuple(METHODS)

@@ -1,0 +1,144 @@
+"""Train one variant's LoRA adapter from a spec file written by the workflow.
+
+    python -m alignbench.train results/models/orpo/train_spec.json
+
+The spec holds every setting (written by Snakemake from the config through ``params:``), so the
+same command works under ``accelerate launch`` or ``torchrun`` on several GPUs.
+
+Training writes into ``<adapter>.partial/`` and moves the finished adapter into place at the end,
+so an interrupted job never leaves an adapter that looks complete. Checkpoints inside the partial
+folder let a rerun resume, but only when its spec is identical to the interrupted one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from alignbench.io import read_json, read_jsonl, write_json
+from alignbench.models.hardware import cuda_available, resolve_precision
+from alignbench.models.loading import load_base_model, load_tokenizer, merge_adapters
+from alignbench.train.methods import METHODS
+
+log = logging.getLogger(__name__)
+
+# Settings the workflow owns; a variant's ``args`` may not override them.
+RESERVED_ARGS = {"output_dir", "seed", "bf16", "fp16", "use_cpu", "report_to"}
+
+
+def lora_config(lora: dict):
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=lora["r"],
+        lora_alpha=lora["alpha"],
+        lora_dropout=lora["dropout"],
+        target_modules=lora["target_modules"],
+        bias=lora.get("bias", "none"),
+        use_rslora=lora.get("use_rslora", False),
+        task_type="CAUSAL_LM",
+    )
+
+
+def trainer_args(config_cls, spec: dict, output_dir: Path):
+    """Build the TRL config: the variant's args plus the settings the workflow decides."""
+    args = dict(spec["args"])
+    clash = RESERVED_ARGS & set(args)
+    if clash:
+        raise ValueError(f"variants.{spec['variant']}.args may not set {sorted(clash)}.")
+    precision = resolve_precision(spec["precision"])
+    # TRL turns checkpointing on by default; on small models it only costs time (FACTS §6).
+    # transformers 5 renamed gradient_checkpointing to activation_checkpointing.
+    if "gradient_checkpointing" not in args:
+        args.setdefault("activation_checkpointing", False)
+    args.setdefault("logging_steps", 5)
+    args.setdefault("save_strategy", "steps")
+    args.setdefault("save_steps", 50)
+    args.setdefault("save_total_limit", 1)
+    return config_cls(
+        output_dir=str(output_dir / "checkpoints"),
+        seed=spec["seed"],
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=not cuda_available(),
+        report_to="none",
+        **args,
+    )
+
+
+def load_training_data(path: str, method_name: str):
+    from datasets import Dataset
+
+    method = METHODS[method_name]
+    return Dataset.from_list([method.to_example(row) for row in read_jsonl(path)])
+
+
+def load_starting_model(spec: dict):
+    """Base model (4-bit for QLoRA) with the parent variant's adapters merged in."""
+    quantization = spec.get("quantization") or {}
+    precision = resolve_precision(spec["precision"])
+    # Weights stay fp32 on CPU (autocast does the bf16 work); on a GPU they are loaded in the
+    # training precision, or in 4 bit for QLoRA.
+    weight_precision = precision if cuda_available() else "fp32"
+    model = load_base_model(
+        spec["base_model"], weight_precision, spec["attn_implementation"], quantization
+    )
+    model = merge_adapters(model, spec["parent_adapters"])
+    if quantization.get("load_in_4bit"):
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(
+            model,
+            use_gradient_checkpointing=bool(
+                spec["args"].get("activation_checkpointing")
+                or spec["args"].get("gradient_checkpointing")
+            ),
+        )
+    return model
+
+
+def resumable_checkpoint(partial: Path, spec: dict) -> bool:
+    """Resume only from an interrupted run with exactly this spec; otherwise start clean."""
+    previous = partial / "train_spec.json"
+    same_run = previous.exists() and read_json(previous) == spec
+    has_checkpoint = any((partial / "checkpoints").glob("checkpoint-*"))
+    if same_run and has_checkpoint:
+        return True
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    write_json(previous, spec)
+    return False
+
+
+def train(spec: dict) -> Path:
+    """Train the adapter described by ``spec``; return the finished adapter folder."""
+    method = METHODS[spec["method"]]
+    trainer_cls, config_cls = method.trainer_and_config()
+    adapter_dir = Path(spec["output_dir"])
+    partial = adapter_dir.with_name(adapter_dir.name + ".partial")
+    resume = resumable_checkpoint(partial, spec)
+    if resume:
+        log.info("Resuming from the checkpoint in %s", partial)
+
+    tokenizer = load_tokenizer(spec["base_model"])
+    trainer = trainer_cls(
+        model=load_starting_model(spec),
+        args=trainer_args(config_cls, spec, partial),
+        train_dataset=load_training_data(spec["train_data"], spec["method"]),
+        processing_class=tokenizer,
+        peft_config=lora_config(spec["lora"]),
+    )
+    trainer.train(resume_from_checkpoint=resume or None)
+
+    if trainer.is_world_process_zero():
+        final = partial / "adapter"
+        trainer.save_model(str(final))
+        tokenizer.save_pretrained(str(final))
+        write_json(final / "log_history.json", trainer.state.log_history)
+        write_json(spec["history"], trainer.state.log_history)
+        shutil.rmtree(adapter_dir, ignore_errors=True)
+        os.replace(final, adapter_dir)
+        shutil.rmtree(partial, ignore_errors=True)
+    return adapter_dir

@@ -1,0 +1,52 @@
+"""The variants as a graph: each trained variant starts from another variant.
+
+``base`` (method ``none``) is the untouched base model. ``sft`` starts from ``base``; a DPO arm
+may start from ``sft``. A variant's model is the base checkpoint plus the LoRA adapters along its
+chain, merged in order. The checks run when the config is loaded, before any job starts.
+"""
+
+from __future__ import annotations
+
+UNTRAINED = "none"
+
+
+class VariantError(ValueError):
+    pass
+
+
+def validate_variants(variants: dict[str, dict]) -> None:
+    """Reject unknown starting points, cycles, and inconsistent method/from pairs."""
+    if not any(block["method"] == UNTRAINED for block in variants.values()):
+        raise VariantError("variants: add an untrained variant, e.g. `base: {method: none}`.")
+    for name, block in variants.items():
+        if block["method"] == UNTRAINED:
+            if "from" in block or block.get("args"):
+                raise VariantError(f"variants.{name}: method none takes no `from` or `args`.")
+            continue
+        parent = block.get("from")
+        if parent is None:
+            raise VariantError(f"variants.{name}: say which variant it starts from (`from: base`).")
+        if parent not in variants:
+            known = ", ".join(sorted(variants))
+            raise VariantError(
+                f"variants.{name}.from: unknown variant {parent!r} (known: {known})."
+            )
+    for name in variants:
+        lineage(variants, name)  # raises on a cycle
+
+
+def lineage(variants: dict[str, dict], name: str) -> list[str]:
+    """Trained variants from the base up to ``name`` (inclusive), in training order."""
+    chain: list[str] = []
+    current = name
+    while variants[current]["method"] != UNTRAINED:
+        if current in chain:
+            cycle = " -> ".join([*reversed(chain), current])
+            raise VariantError(f"variants: `from` forms a cycle: {cycle}.")
+        chain.append(current)
+        current = variants[current]["from"]
+    return list(reversed(chain))
+
+
+def trained_variants(variants: dict[str, dict]) -> list[str]:
+    return [name for name, block in variants.items() if block["method"] != UNTRAINED]

@@ -1,0 +1,33 @@
+"""Shared fixtures. Everything runs offline: the Hub is never contacted."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Set before transformers is imported anywhere: a missing model then fails at once instead of
+# after ~48 s of network time-outs.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TRL_EXPERIMENTAL_SILENCE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def demo_tokenizer():
+    """The embedded SmolLM2 tokenizer (ChatML template, real vocabulary)."""
+    from transformers import AutoTokenizer
+
+    from alignbench.models.base import embedded_gguf_path, prepare_tokenizer
+
+    gguf = embedded_gguf_path()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    return prepare_tokenizer(tokenizer, chat_template=None)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, demo_tokenizer):
+    """A randomly initialised two-layer Llama with the demo tokenizer, saved as a folder."""
+    from alignbench.models.random_init import TINY_SHAPE, save_random_llama
+
+    return save_random_llama(tmp_path_factory.mktemp("tiny-llama"), demo_tokenizer, TINY_SHAPE)

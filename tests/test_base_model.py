@@ -1,0 +1,36 @@
+import json
+
+import pytest
+
+from alignbench.models.base import prepare_base_model, prepare_tokenizer
+
+
+def test_local_source_links_weights_and_rewrites_the_tokenizer(tmp_path, tiny_model_dir):
+    out = tmp_path / "base"
+    origin = prepare_base_model({"source": "local", "local": {"path": str(tiny_model_dir)}}, out)
+    assert origin == {"source": "local", "path": str(tiny_model_dir.resolve())}
+    weights = out / "model.safetensors"
+    assert weights.is_symlink() and weights.resolve() == (tiny_model_dir / "model.safetensors")
+    assert not (out / "tokenizer.json").is_symlink()  # re-saved, never written through a link
+    assert json.loads((out / "origin.json").read_text()) == origin
+    assert not (tmp_path / "base.partial").exists()
+
+
+def test_a_folder_without_weights_is_refused(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "config.json").write_text("{}")
+    with pytest.raises(RuntimeError, match="no \\*.safetensors"):
+        prepare_base_model({"source": "local", "local": {"path": str(empty)}}, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_chat_template_asks_for_one(demo_tokenizer):
+    import copy
+
+    tokenizer = copy.deepcopy(demo_tokenizer)
+    tokenizer.chat_template = None
+    with pytest.raises(ValueError, match="model.chat_template"):
+        prepare_tokenizer(tokenizer, chat_template=None)
+    template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    assert prepare_tokenizer(tokenizer, template).chat_template == template

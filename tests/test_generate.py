@@ -1,0 +1,64 @@
+import pytest
+
+from alignbench.evaluation.generate import (
+    generate_answers,
+    length_sorted_batches,
+    render_prompt,
+    split_new_tokens,
+)
+from alignbench.models.loading import load_variant
+from tests.factories import make_row
+
+
+def test_batches_are_sorted_by_length_and_cover_every_index_once():
+    lengths = [5, 1, 9, 3, 9, 2, 7]
+    batches = list(length_sorted_batches(lengths, 3))
+    assert [len(b) for b in batches] == [3, 3, 1]
+    assert sorted(i for b in batches for i in b) == list(range(7))
+    flat = [lengths[i] for b in batches for i in b]
+    assert flat == sorted(lengths, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "answer", "stopped"),
+    [
+        ([5, 6, 2, 2, 2], [5, 6], True),  # stopped, then padded with the pad (= EOS) token
+        ([5, 6, 7], [5, 6, 7], False),  # hit the token limit
+        ([2, 9], [], True),  # EOS straight away
+        ([5, 3, 8], [5], True),  # a second EOS id from the generation config
+    ],
+)
+def test_only_tokens_before_the_first_eos_are_the_answer(tokens, answer, stopped):
+    assert split_new_tokens(tokens, eos_ids={2, 3}) == (answer, stopped)
+
+
+def rows_with_prompts(prompts):
+    rows = []
+    for i, prompt in enumerate(prompts):
+        row = make_row(system=i % 2 == 0)
+        row["chosen"][-2]["content"] = row["rejected"][-2]["content"] = prompt
+        rows.append({"id": f"row-{i}", "task": "arithmetic", "answer": "5", **row})
+    return rows
+
+
+def test_batched_generation_matches_one_at_a_time_and_excludes_the_prompt(tiny_model_dir):
+    from alignbench.models.loading import load_tokenizer
+
+    model = load_variant(tiny_model_dir, [], "fp32")
+    tokenizer = load_tokenizer(tiny_model_dir)
+    rows = rows_with_prompts(["Hi", "What is two plus three, please?", "Add 2 and 3 " * 5, "Ok"])
+    decoding = {"max_new_tokens": 6, "batch_size": 4, "do_sample": False}
+    batched = generate_answers(model, tokenizer, rows, decoding)
+    single = generate_answers(model, tokenizer, rows, {**decoding, "batch_size": 1})
+    assert [r["generation"] for r in batched] == [r["generation"] for r in single]
+    assert [r["id"] for r in batched] == [r["id"] for r in rows]
+    for record, row in zip(batched, rows, strict=True):
+        assert 0 <= record["new_tokens"] <= 6
+        assert record["stopped_on_eos"] or record["new_tokens"] == 6
+        assert record["messages"] == row["chosen"][:-1]
+        assert record["reference"] == "5."
+        assert record["answer"] == "5"
+        # The rendered prompt ends with the assistant header, never inside the answer.
+        assert tokenizer.decode(render_prompt(tokenizer, record["messages"])).endswith(
+            "<|im_start|>assistant\n"
+        )

@@ -1,0 +1,89 @@
+"""Training on a tiny random model: real TRL trainers, a few steps, on CPU."""
+
+import json
+
+import pytest
+
+from alignbench.io import write_jsonl
+from alignbench.train.__main__ import main as train_main
+from alignbench.train.run import RESERVED_ARGS, resumable_checkpoint
+
+
+@pytest.fixture(scope="module")
+def train_file(tmp_path_factory):
+    from alignbench.data.demo import generate_demo_rows
+
+    path = tmp_path_factory.mktemp("data") / "train.jsonl"
+    write_jsonl(path, generate_demo_rows(8, seed=1))
+    return path
+
+
+def make_spec(tmp_path, base, train_file, method, parents=(), variant=None):
+    variant = variant or method
+    args = {"max_steps": 2, "per_device_train_batch_size": 2, "learning_rate": 1e-3}
+    args["logging_steps"] = 1
+    args["max_length"] = 256
+    if method != "sft":
+        args["beta"] = 0.1
+    return {
+        "variant": variant,
+        "method": method,
+        "seed": 0,
+        "precision": "fp32",
+        "args": args,
+        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
+        "quantization": {"load_in_4bit": False},
+        "attn_implementation": "sdpa",
+        "base_model": str(base),
+        "parent_adapters": [str(p) for p in parents],
+        "train_data": str(train_file),
+        "output_dir": str(tmp_path / variant / "adapter"),
+        "history": str(tmp_path / variant / "log_history.json"),
+    }
+
+
+def run(tmp_path, spec):
+    path = tmp_path / f"{spec['variant']}_spec.json"
+    path.write_text(json.dumps(spec))
+    train_main([str(path)])
+    return spec
+
+
+@pytest.mark.parametrize("method", ["sft", "orpo"])
+def test_training_writes_an_adapter_and_its_log(tmp_path, tiny_model_dir, train_file, method):
+    spec = run(tmp_path, make_spec(tmp_path, tiny_model_dir, train_file, method))
+    adapter = tmp_path / method / "adapter"
+    assert (adapter / "adapter_model.safetensors").exists()
+    assert json.loads((adapter / "adapter_config.json").read_text())["r"] == 4
+    history = json.loads((tmp_path / method / "log_history.json").read_text())
+    assert history[-1]["step"] == 2 and "train_loss" in history[-1]
+    if method == "orpo":
+        assert any("log_odds_ratio" in entry and "nll_loss" in entry for entry in history)
+    assert not (tmp_path / method / "adapter.partial").exists()
+    assert spec["method"] == method
+
+
+def test_dpo_starts_from_the_sft_adapter(tmp_path, tiny_model_dir, train_file):
+    run(tmp_path, make_spec(tmp_path, tiny_model_dir, train_file, "sft"))
+    sft_adapter = tmp_path / "sft" / "adapter"
+    run(tmp_path, make_spec(tmp_path, tiny_model_dir, train_file, "dpo", parents=[sft_adapter]))
+    assert (tmp_path / "dpo" / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_workflow_owned_settings_cannot_be_overridden(tmp_path, tiny_model_dir, train_file):
+    spec = make_spec(tmp_path, tiny_model_dir, train_file, "sft")
+    spec["args"]["output_dir"] = "elsewhere"
+    with pytest.raises(ValueError, match="output_dir"):
+        run(tmp_path, spec)
+    assert "seed" in RESERVED_ARGS
+
+
+def test_resume_only_from_an_identical_interrupted_run(tmp_path):
+    partial = tmp_path / "adapter.partial"
+    spec = {"variant": "sft", "args": {"learning_rate": 1e-4}}
+    assert resumable_checkpoint(partial, spec) is False  # fresh start
+    (partial / "checkpoints" / "checkpoint-5").mkdir(parents=True)
+    assert resumable_checkpoint(partial, spec) is True  # same spec, checkpoint present
+    changed = {"variant": "sft", "args": {"learning_rate": 2e-4}}
+    assert resumable_checkpoint(partial, changed) is False  # stale checkpoint discarded
+    assert not (partial / "checkpoints").exists()

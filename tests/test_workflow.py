@@ -1,0 +1,196 @@
+"""The whole workflow on a tiny configuration: a two-layer random Llama, a few dozen demo rows.
+
+The workflow runs in a copy of the repository's workflow files, as a user's clone would, and the
+assertions read the files it produced. Rebuild behaviour is checked through dry-run job lists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_FILES = ("Snakefile", "workflow", "report", "config")
+
+pytestmark = pytest.mark.workflow
+
+
+def tiny_config(model_dir: Path) -> dict:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["data"]["demo"]["rows"] = 60
+    config["model"]["source"] = "local"
+    config["model"]["local"]["path"] = str(model_dir)
+    config["lora"]["r"] = 4
+    config["lora"]["target_modules"] = ["q_proj", "v_proj"]
+    for name in ("sft", "orpo"):
+        config["variants"][name]["args"].update(
+            max_steps=2, per_device_train_batch_size=2, logging_steps=1, warmup_steps=0
+        )
+    config["generation"].update(prompts=4, max_new_tokens=8, batch_size=4)
+    config["report"]["samples"] = 2
+    return config
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    # Training runs as `python -m alignbench.train`: the test's interpreter must come first.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    command = [sys.executable, "-m", "snakemake", *args, "--cores", "2"]
+    command += ["--configfile", "tiny.yaml"]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+
+
+def planned_jobs(workdir: Path, *targets: str) -> dict[str, int]:
+    """Rule name -> job count of a dry run."""
+    result = snakemake(workdir, *targets, "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    if "Nothing to be done" in result.stdout + result.stderr:
+        return {}
+    start = lines.index("Job stats:") + 3
+    jobs = {}
+    for line in lines[start:]:
+        name, count = line.split()
+        if name == "total":
+            break
+        jobs[name] = int(count)
+    return jobs
+
+
+def make_workdir(path: Path, config: dict) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, path / name)
+        else:
+            shutil.copy(source, path / name)
+    (path / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def edit_config(workdir: Path, edit) -> None:
+    config = yaml.safe_load((workdir / "tiny.yaml").read_text())
+    edit(config)
+    (workdir / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, tiny_model_dir):
+    workdir = make_workdir(tmp_path_factory.mktemp("run"), tiny_config(tiny_model_dir))
+    result = snakemake(workdir, "report")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_report_and_every_stage_output_exist(finished_run):
+    results = finished_run / "results"
+    html = (results / "report" / "index.html").read_text()
+    for variant in ("base", "sft", "orpo"):
+        assert variant in html
+        records = [json.loads(line) for line in (results / variant / "generations.jsonl").open()]
+        assert len(records) == 4
+        assert all(0 <= r["new_tokens"] <= 8 for r in records)
+        rouge = json.loads((results / variant / "rouge.json").read_text())
+        assert rouge["n"] == 4 and len(rouge["per_example"]) == 4
+        for metric, value in rouge["mean"].items():
+            per_example = [example[metric] for example in rouge["per_example"]]
+            assert value == pytest.approx(sum(per_example) / 4)
+    table = (results / "scores.tsv").read_text().splitlines()
+    assert [line.split("\t")[0] for line in table] == ["variant", "base", "sft", "orpo"]
+    for plot in ("rouge", "training_curves", "answer_lengths"):
+        assert (results / "plots" / f"{plot}.png").read_bytes()[:4] == b"\x89PNG"
+    assert "data:image/png;base64," in html and 'src="http' not in html
+    orpo_log = json.loads((results / "models" / "orpo" / "log_history.json").read_text())
+    assert any("log_odds_ratio" in entry for entry in orpo_log)
+
+
+def test_data_report_accounts_for_every_row(finished_run):
+    report = json.loads((finished_run / "results" / "data" / "data_report.json").read_text())
+    assert report["raw_rows"] == 60
+    dropped = sum(report["invalid_rows"].values())
+    assert report["split"]["train"] + report["split"]["validation"] + dropped == 60
+    removed = report["length_filter"]["removed"]
+    assert report["final"]["train"] == report["split"]["train"] - sum(removed["train"].values())
+
+
+def test_a_finished_run_has_nothing_left_to_do(finished_run):
+    assert planned_jobs(finished_run, "report") == {}
+
+
+def test_generation_change_reruns_generation_onwards_but_no_training(finished_run):
+    edit_config(finished_run, lambda c: c["generation"].update(max_new_tokens=6))
+    try:
+        jobs = planned_jobs(finished_run, "report")
+    finally:
+        edit_config(finished_run, lambda c: c["generation"].update(max_new_tokens=8))
+    assert jobs["generate"] == 3 and jobs["score_rouge"] == 3
+    assert {"collect_scores", "plot_rouge", "plot_answer_lengths", "report"} <= set(jobs)
+    assert "train" not in jobs and "prepare_base_model" not in jobs
+
+
+def test_orpo_change_retrains_orpo_only(finished_run):
+    edit_config(finished_run, lambda c: c["variants"]["orpo"]["args"].update(beta=0.2))
+    try:
+        jobs = planned_jobs(finished_run, "report")
+    finally:
+        edit_config(finished_run, lambda c: c["variants"]["orpo"]["args"].update(beta=0.1))
+    assert jobs["write_train_spec"] == 1 and jobs["train"] == 1 and jobs["generate"] == 1
+    assert "filter_data" not in jobs
+
+
+def test_single_target_builds_only_what_it_needs(tmp_path, tiny_model_dir):
+    workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
+    jobs = planned_jobs(workdir, "results/orpo/rouge.json")
+    assert jobs["train"] == 1 and jobs["generate"] == 1 and jobs["score_rouge"] == 1
+    assert "report" not in jobs and "collect_scores" not in jobs
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c["generation"].update(max_new_token=8), "max_new_token"),
+        (lambda c: c["variants"]["orpo"].update({"from": "dpo"}), "unknown variant 'dpo'"),
+        (lambda c: c["data"].update(source="ftp"), "ftp"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, tiny_model_dir, edit, message):
+    config = tiny_config(tiny_model_dir)
+    edit(config)
+    workdir = make_workdir(tmp_path, config)
+    result = snakemake(workdir, "report", "--dry-run")
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (workdir / "results").exists()
+
+
+def test_broken_local_rows_are_counted_not_fatal(tmp_path, tiny_model_dir):
+    from alignbench.data.demo import generate_demo_rows
+
+    rows = generate_demo_rows(30, seed=3)
+    rows[0]["chosen"] = "not a conversation"
+    rows[1]["rejected"][-1]["content"] = rows[1]["chosen"][-1]["content"]
+    del rows[2]["prompt"]
+    lines = [json.dumps(row) for row in rows] + ["{this is not json"]
+    config = tiny_config(tiny_model_dir)
+    config["data"]["source"] = "local"
+    config["data"]["local"]["path"] = str(tmp_path / "rows.jsonl")
+    workdir = make_workdir(tmp_path / "run", config)
+    (tmp_path / "rows.jsonl").write_text("\n".join(lines) + "\n")
+    result = snakemake(workdir, "results/data/data_report.json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((workdir / "results" / "data" / "data_report.json").read_text())
+    assert report["source"]["unreadable_lines"] == 1
+    assert report["invalid_rows"] == {
+        "chosen_empty_or_not_a_list": 1,
+        "chosen_equals_rejected": 1,
+        "missing_prompt": 1,
+    }
+    assert report["split"]["train"] + report["split"]["validation"] == 27

@@ -1,0 +1,21 @@
+# The base model as a folder that every later stage loads.
+
+
+rule prepare_base_model:
+    input:
+        unpack(embedded_model_file),
+    output:
+        model=directory("results/models/base"),
+    log:
+        "results/logs/prepare_base_model.log",
+    benchmark:
+        "results/benchmarks/prepare_base_model.tsv"
+    retries: 2
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=8000,
+    params:
+        model=config["model"],
+    script:
+        "../scripts/prepare_base_model.py"

@@ -1,0 +1,39 @@
+# Training: one LoRA adapter per trained variant, started as a command so that it can also run
+# under `accelerate launch` on several GPUs.
+
+
+rule write_train_spec:
+    output:
+        spec="results/models/{trained}/train_spec.json",
+    log:
+        "results/logs/write_train_spec/{trained}.log",
+    localrule: True
+    params:
+        spec=train_spec,
+    run:
+        from alignbench.io import write_json
+
+        write_json(output.spec, params.spec)
+
+
+rule train:
+    input:
+        spec=rules.write_train_spec.output.spec,
+        base_model=rules.prepare_base_model.output.model,
+        train=rules.filter_data.output.train,
+        parents=parent_adapters,
+    output:
+        adapter=directory("results/models/{trained}/adapter"),
+        history="results/models/{trained}/log_history.json",
+    log:
+        "results/logs/train/{trained}.log",
+    benchmark:
+        "results/benchmarks/train/{trained}.tsv"
+    conda:
+        CONDA_ENV
+    threads: workflow.cores
+    resources:
+        mem_mb=12000,
+    shell:
+        "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 "
+        "python -m alignbench.train {input.spec} > {log} 2>&1"

@@ -1,0 +1,8 @@
+"""Snakemake adapter: one table of mean ROUGE across variants."""
+
+from alignbench.evaluation.rouge import scores_table
+from alignbench.io import read_json, write_text
+from alignbench.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+write_text(snakemake.output.table, scores_table([read_json(p) for p in snakemake.input.scores]))

@@ -1,0 +1,10 @@
+"""Snakemake adapter: load the raw preference rows from the configured source."""
+
+from alignbench.data.sources import load_raw_rows
+from alignbench.io import write_json, write_jsonl
+from alignbench.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+rows, info = load_raw_rows(snakemake.params.data)
+write_jsonl(snakemake.output.raw, rows)
+write_json(snakemake.output.info, info)

@@ -1,0 +1,30 @@
+"""Snakemake adapter: render the paper-style HTML report from every result of the run."""
+
+from pathlib import Path
+
+from alignbench.evaluation.plots import read_scores_tsv
+from alignbench.io import read_json, read_jsonl
+from alignbench.logs import setup_logging
+from alignbench.report.context import build_context
+from alignbench.report.provenance import collect_provenance, read_benchmarks
+from alignbench.report.render import render_report, write_report
+
+setup_logging(snakemake.log[0])
+inputs, params = snakemake.input, snakemake.params
+context = build_context(
+    config=params.config,
+    scores=read_scores_tsv(inputs.table),
+    rouge={v: read_json(p) for v, p in zip(params.variants, inputs.scores, strict=True)},
+    generations={
+        v: read_jsonl(p) for v, p in zip(params.variants, inputs.generations, strict=True)
+    },
+    data_report=read_json(inputs.data_report),
+    figures={
+        "rouge": inputs.rouge_png,
+        "training_curves": inputs.curves_png,
+        "answer_lengths": inputs.lengths_png,
+    },
+    benchmarks=read_benchmarks(inputs.benchmarks),
+    provenance=collect_provenance(Path.cwd()),
+)
+write_report(render_report(context, inputs.template), snakemake.output.html)

@@ -1,0 +1,14 @@
+"""Snakemake adapter: ROUGE of one variant's generations against the chosen answers."""
+
+from alignbench.evaluation.rouge import rouge_summary
+from alignbench.io import read_jsonl, write_json
+from alignbench.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+summary = rouge_summary(
+    snakemake.wildcards.variant,
+    read_jsonl(snakemake.input.generations),
+    rouge_types=snakemake.params.rouge_types,
+    use_stemmer=snakemake.params.use_stemmer,
+)
+write_json(snakemake.output.scores, summary)

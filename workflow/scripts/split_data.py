@@ -1,0 +1,18 @@
+"""Snakemake adapter: shuffle, subset and split the raw rows; drop rows that break the schema."""
+
+from alignbench.data.split import make_split
+from alignbench.io import read_jsonl, write_json, write_jsonl
+from alignbench.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+settings = snakemake.params.split
+splits, report = make_split(
+    read_jsonl(snakemake.input.raw),
+    subset_size=settings["subset_size"],
+    validation_fraction=settings["validation_fraction"],
+    seed=settings["seed"],
+    exclude_sources=snakemake.params.exclude_sources,
+)
+write_jsonl(snakemake.output.train, splits["train"])
+write_jsonl(snakemake.output.validation, splits["validation"])
+write_json(snakemake.output.report, report)
