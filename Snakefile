@@ -1,12 +1,16 @@
-# Base vs SFT vs ORPO: train, generate, score and report. Each stage has its own file under
-# workflow/rules/; config/README.md explains every setting.
+# Base vs SFT vs ORPO (and more arms): train, generate, score, summarize and report.
+# Each stage has its own file under workflow/rules/; config/README.md explains every setting.
 
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The offline demo is the default. A config given with --configfile replaces it instead of being
+# merged into it, so that a preset never inherits the demo's variants or data settings.
+if not config:
+
+    configfile: "config/config.yaml"
 
 
 report: "report/workflow.rst"
@@ -18,6 +22,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/score.smk"
+include: "workflow/rules/summarize.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/report.smk"
 

@@ -20,7 +20,7 @@ def validate_variants(variants: dict[str, dict]) -> None:
         raise VariantError("variants: add an untrained variant, e.g. `base: {method: none}`.")
     for name, block in variants.items():
         if block["method"] == UNTRAINED:
-            if "from" in block or block.get("args"):
+            if "from" in block or block.get("args"):  # nothing to train, nothing to start from
                 raise VariantError(f"variants.{name}: method none takes no `from` or `args`.")
             continue
         parent = block.get("from")
@@ -46,6 +46,11 @@ def lineage(variants: dict[str, dict], name: str) -> list[str]:
         chain.append(current)
         current = variants[current]["from"]
     return list(reversed(chain))
+
+
+def enabled_variants(variants: dict[str, dict]) -> dict[str, dict]:
+    """The variants not switched off with ``enabled: false``, in config order."""
+    return {name: block for name, block in variants.items() if block.get("enabled", True)}
 
 
 def trained_variants(variants: dict[str, dict]) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alignbench.evaluation import plots
-from alignbench.evaluation.rouge import ROUGE_TYPES, scores_table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 VARIANTS = ("base", "sft", "orpo")
@@ -86,11 +85,78 @@ def test_plot_answer_lengths(tmp_path):
     assert_png(out)
 
 
-def test_read_scores_tsv_reads_what_collect_scores_writes(tmp_path):
-    rows = sample_scores()
-    summaries = [
-        {"variant": r["variant"], "n": r["n"], "mean": {m: r[m] for m in ROUGE_TYPES}} for r in rows
+def interval_rows(seeds_per_variant: int) -> list[dict]:
+    return [
+        {
+            "variant": v,
+            "mean": 0.3 + i / 20,
+            "low": 0.25 + i / 20,
+            "high": 0.35 + i / 20,
+            "seeds": [0.28 + i / 20 + k / 100 for k in range(seeds_per_variant)],
+        }
+        for i, v in enumerate(VARIANTS)
     ]
-    path = tmp_path / "scores.tsv"
-    path.write_text(scores_table(summaries))
-    assert plots.read_scores_tsv(path) == rows
+
+
+def test_plot_metric_intervals_with_seeds(tmp_path):
+    out = tmp_path / "intervals.png"
+    plots.plot_metric_intervals(interval_rows(3), "ROUGE-L F-measure (0-1)", out)
+    assert_png(out)
+
+
+def test_plot_metric_intervals_one_variant_without_seeds(tmp_path):
+    out = tmp_path / "intervals.png"
+    plots.plot_metric_intervals(interval_rows(0)[:1], "ROUGE-L F-measure (0-1)", out)
+    assert_png(out)
+
+
+def test_plot_metric_intervals_without_an_interval(tmp_path):
+    out = tmp_path / "intervals.png"
+    row = {"variant": "base", "mean": 0.3, "low": None, "high": None, "seeds": []}
+    plots.plot_metric_intervals([row], "ROUGE-L F-measure (0-1)", out)
+    assert_png(out)
+
+
+def test_plot_paired_differences(tmp_path):
+    out = tmp_path / "differences.png"
+    rows = [
+        {"label": "sft − base (ROUGE-L)", "mean": 0.05, "low": 0.01, "high": 0.09, "p_value": 0.02},
+        {
+            "label": "orpo − base (ROUGE-L)",
+            "mean": -0.01,
+            "low": -0.04,
+            "high": 0.02,
+            "p_value": 0.6,
+        },
+        {"label": "orpo − sft (accuracy)", "mean": 0.2, "low": 0.1, "high": 0.3, "p_value": 1e-4},
+    ]
+    plots.plot_paired_differences(rows, out)
+    assert_png(out)
+
+
+def test_plot_paired_differences_single_row(tmp_path):
+    out = tmp_path / "differences.png"
+    row = {"label": "sft − base (ROUGE-L)", "mean": 0.0, "low": 0.0, "high": 0.0, "p_value": 1.0}
+    plots.plot_paired_differences([row], out)
+    assert_png(out)
+
+
+def test_plot_preference_accuracy(tmp_path):
+    out = tmp_path / "preference.png"
+    rows = [{k: r[k] for k in ("variant", "mean", "low", "high")} for r in interval_rows(0)]
+    plots.plot_preference_accuracy(rows, out)
+    assert_png(out)
+
+
+def test_plot_preference_accuracy_one_variant(tmp_path):
+    out = tmp_path / "preference.png"
+    plots.plot_preference_accuracy([{"variant": "orpo", "mean": 0.8, "low": 0.7, "high": 0.9}], out)
+    assert_png(out)
+
+
+def test_uncertainty_plots_without_rows(tmp_path):
+    plots.plot_metric_intervals([], "ROUGE-L F-measure (0-1)", tmp_path / "a.png")
+    plots.plot_paired_differences([], tmp_path / "b.png")
+    plots.plot_preference_accuracy([], tmp_path / "c.png")
+    for name in ("a.png", "b.png", "c.png"):
+        assert_png(tmp_path / name)

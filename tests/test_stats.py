@@ -49,3 +49,89 @@ def test_fewer_than_two_values_have_no_interval(values):
 def test_arms_of_different_length_are_rejected():
     with pytest.raises(ValueError, match="differ in length"):
         stats.paired_difference([0.1], SCORES)
+
+
+PROMPTS = 20
+RESAMPLES = 2000  # enough to resolve p < 0.01 while keeping the tests fast
+
+
+def test_constant_difference_is_distinguishable_with_a_small_p_value():
+    # Every sign flip of a constant vector except the two all-same-sign ones (chance 2 / 2**20
+    # each draw) has |mean| < c, so almost no flipped mean reaches the observed one.
+    c = 0.25
+    reference = [0.05 * i for i in range(PROMPTS)]
+    result = stats.compare_paired([r + c for r in reference], reference, permutations=RESAMPLES)
+    assert result["n"] == PROMPTS
+    assert result["mean"] == pytest.approx(c)
+    assert result["interval"] == pytest.approx([c, c])
+    assert 1 / (1 + RESAMPLES) <= result["p_value"] < 0.01
+    assert result["distinguishable"] is True
+
+
+def test_identical_arms_are_not_distinguishable():
+    result = stats.compare_paired(SCORES, SCORES, permutations=RESAMPLES)
+    assert result == {
+        "n": 5,
+        "mean": 0.0,
+        "interval": [0.0, 0.0],
+        "p_value": 1.0,
+        "distinguishable": False,
+    }
+
+
+def test_differences_that_cancel_have_p_value_one():
+    # differences 1, -1, 1, -1: mean 0, and every flipped mean has |mean| >= 0.
+    values, reference = [1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]
+    assert stats.paired_permutation_pvalue(values, reference, RESAMPLES) == 1.0
+    assert stats.compare_paired(values, reference)["mean"] == 0.0
+
+
+def test_p_value_of_a_small_sample_matches_the_exact_enumeration():
+    # differences 1, 2, 3: observed mean 2. Of the 8 sign patterns only +++ and --- reach
+    # |mean| 2 (the next largest is |-1 + 2 + 3| / 3 = 4/3), so the exact p-value is 2/8 = 0.25
+    # and the sampled one must be close to it.
+    p_value = stats.paired_permutation_pvalue([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], 20_000)
+    assert p_value == pytest.approx(0.25, abs=0.02)
+
+
+def test_p_value_is_deterministic_under_the_seed():
+    values = [s + 0.05 * (-1) ** i for i, s in enumerate(SCORES)]
+    first = stats.paired_permutation_pvalue(values, SCORES, RESAMPLES, seed=7)
+    assert first == stats.paired_permutation_pvalue(values, SCORES, RESAMPLES, seed=7)
+    assert 0 < first <= 1
+
+
+def test_permutation_test_rejects_arms_of_different_length():
+    with pytest.raises(ValueError, match="differ in length"):
+        stats.paired_permutation_pvalue([0.1], SCORES)
+
+
+def test_fewer_than_two_pairs_are_never_distinguishable():
+    result = stats.compare_paired([0.7], [0.2])
+    assert (result["n"], result["interval"], result["distinguishable"]) == (1, None, False)
+    assert result["mean"] == pytest.approx(0.5)
+
+
+def test_as_dict_gives_plain_json_types():
+    estimate = stats.MeanEstimate(n=2, mean=0.5, interval=(0.25, 0.75))
+    assert stats.as_dict(estimate) == {"n": 2, "mean": 0.5, "interval": [0.25, 0.75]}
+    assert stats.as_dict(stats.estimate_mean([]))["interval"] is None
+
+
+def test_across_seeds_of_two_seeds():
+    # mean (0.2 + 0.4) / 2 = 0.3; sample std sqrt((0.1**2 + 0.1**2) / (2 - 1)) = sqrt(0.02)
+    summary = stats.across_seeds([0.2, 0.4])
+    assert summary["n_seeds"] == 2
+    assert summary["mean"] == pytest.approx(0.3)
+    assert summary["std"] == pytest.approx(0.02**0.5)
+    assert (summary["min"], summary["max"]) == (0.2, 0.4)
+
+
+def test_one_seed_has_no_spread():
+    assert stats.across_seeds([0.3]) == {
+        "n_seeds": 1,
+        "mean": 0.3,
+        "std": None,
+        "min": 0.3,
+        "max": 0.3,
+    }

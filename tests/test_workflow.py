@@ -16,24 +16,35 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alignbench.io import read_jsonl
+
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ("Snakefile", "workflow", "report", "config")
+WORKFLOW_FILES = ("Snakefile", "workflow", "report", "config", "envs")
 
 pytestmark = pytest.mark.workflow
 
 
-def tiny_config(model_dir: Path) -> dict:
+SEEDS = [1, 2]
+TRAINED = ("sft", "orpo", "dpo")
+RUNS = {"base": ["untrained"], **{v: [f"seed{seed}" for seed in SEEDS] for v in TRAINED}}
+
+
+def tiny_config(model_dir: Path, reward_model: Path | None = None) -> dict:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config["data"]["demo"]["rows"] = 60
+    config["data"]["split"]["validation_fraction"] = 0.1
     config["model"]["source"] = "local"
     config["model"]["local"]["path"] = str(model_dir)
     config["lora"]["r"] = 4
     config["lora"]["target_modules"] = ["q_proj", "v_proj"]
-    for name in ("sft", "orpo"):
+    config["training"]["seeds"] = SEEDS
+    for name in TRAINED:
         config["variants"][name]["args"].update(
             max_steps=2, per_device_train_batch_size=2, logging_steps=1, warmup_steps=0
         )
     config["generation"].update(prompts=4, max_new_tokens=8, batch_size=4)
+    config["evaluation"].update(preference_pairs=4, batch_size=4)
+    config["evaluation"]["reward_model"] = str(reward_model) if reward_model else None
     config["report"]["samples"] = 2
     return config
 
@@ -83,8 +94,30 @@ def edit_config(workdir: Path, edit) -> None:
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, tiny_model_dir):
-    workdir = make_workdir(tmp_path_factory.mktemp("run"), tiny_config(tiny_model_dir))
+def tiny_reward_model(tmp_path_factory, demo_tokenizer):
+    """A randomly initialised one-output classifier: exercises the reward rule, no download."""
+    import torch
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    from alignbench.models.random_init import TINY_SHAPE
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(demo_tokenizer),
+        num_labels=1,
+        pad_token_id=demo_tokenizer.pad_token_id,
+        **TINY_SHAPE,
+    )
+    path = tmp_path_factory.mktemp("tiny-reward")
+    LlamaForSequenceClassification(config).save_pretrained(path)
+    demo_tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, tiny_model_dir, tiny_reward_model):
+    config = tiny_config(tiny_model_dir, tiny_reward_model)
+    workdir = make_workdir(tmp_path_factory.mktemp("run"), config)
     result = snakemake(workdir, "report")
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
@@ -93,23 +126,60 @@ def finished_run(tmp_path_factory, tiny_model_dir):
 def test_report_and_every_stage_output_exist(finished_run):
     results = finished_run / "results"
     html = (results / "report" / "index.html").read_text()
-    for variant in ("base", "sft", "orpo"):
+    for variant, runs in RUNS.items():
         assert variant in html
-        records = [json.loads(line) for line in (results / variant / "generations.jsonl").open()]
-        assert len(records) == 4
-        assert all(0 <= r["new_tokens"] <= 8 for r in records)
-        rouge = json.loads((results / variant / "rouge.json").read_text())
-        assert rouge["n"] == 4 and len(rouge["per_example"]) == 4
-        for metric, value in rouge["mean"].items():
-            per_example = [example[metric] for example in rouge["per_example"]]
-            assert value == pytest.approx(sum(per_example) / 4)
+        for run in runs:
+            records = read_jsonl(results / variant / run / "generations.jsonl")
+            assert len(records) == 4
+            assert all(0 <= r["new_tokens"] <= 8 for r in records)
+            rouge = json.loads((results / variant / run / "rouge.json").read_text())
+            assert rouge["n"] == 4 and len(rouge["per_example"]) == 4
+            for metric, value in rouge["mean"].items():
+                per_example = [example[metric] for example in rouge["per_example"]]
+                assert value == pytest.approx(sum(per_example) / 4)
+            for kind in ("preferences", "answers", "reward"):
+                assert (results / variant / run / f"{kind}.json").exists()
     table = (results / "scores.tsv").read_text().splitlines()
-    assert [line.split("\t")[0] for line in table] == ["variant", "base", "sft", "orpo"]
-    for plot in ("rouge", "training_curves", "answer_lengths"):
+    assert [line.split("\t")[0] for line in table] == ["variant", *RUNS]
+    for plot in (
+        "rouge",
+        "rouge_intervals",
+        "paired_differences",
+        "preference_accuracy",
+        "training_curves",
+        "answer_lengths",
+    ):
         assert (results / "plots" / f"{plot}.png").read_bytes()[:4] == b"\x89PNG"
     assert "data:image/png;base64," in html and 'src="http' not in html
-    orpo_log = json.loads((results / "models" / "orpo" / "log_history.json").read_text())
+    orpo_log = json.loads((results / "models" / "orpo" / "seed1" / "log_history.json").read_text())
     assert any("log_odds_ratio" in entry for entry in orpo_log)
+
+
+def test_summaries_cover_every_seed_and_stay_consistent(finished_run):
+    results = finished_run / "results"
+    for variant, runs in RUNS.items():
+        summary = json.loads((results / variant / "summary.json").read_text())
+        assert summary["runs"] == runs
+        for metric, values in summary["metrics"].items():
+            assert values["across_seeds"]["n_seeds"] == len(runs)
+            if "pooled" not in values:
+                continue
+            pooled = values["pooled"]
+            if pooled["interval"]:
+                low, high = pooled["interval"]
+                assert low - 1e-12 <= pooled["mean"] <= high + 1e-12, metric
+            if metric in ("preference_accuracy", "task_accuracy", "stopped_on_eos"):
+                assert 0 <= pooled["mean"] <= 1
+        assert {"rouge1", "preference_accuracy", "task_accuracy", "reward"} <= set(
+            summary["metrics"]
+        )
+    comparisons = json.loads((results / "comparisons.json").read_text())
+    pairs = {(row["variant"], row["reference"]) for row in comparisons}
+    assert ("dpo", "sft") in pairs and ("orpo", "base") in pairs
+    for row in comparisons:
+        assert 0 < row["p_value"] <= 1
+        if row["interval"]:
+            assert row["interval"][0] - 1e-12 <= row["mean"] <= row["interval"][1] + 1e-12
 
 
 def test_data_report_accounts_for_every_row(finished_run):
@@ -131,9 +201,11 @@ def test_generation_change_reruns_generation_onwards_but_no_training(finished_ru
         jobs = planned_jobs(finished_run, "report")
     finally:
         edit_config(finished_run, lambda c: c["generation"].update(max_new_tokens=8))
-    assert jobs["generate"] == 3 and jobs["score_rouge"] == 3
+    runs = sum(len(r) for r in RUNS.values())
+    assert jobs["generate"] == runs and jobs["score_rouge"] == runs
     assert {"collect_scores", "plot_rouge", "plot_answer_lengths", "report"} <= set(jobs)
     assert "train" not in jobs and "prepare_base_model" not in jobs
+    assert "score_preferences" not in jobs  # held-out pairs do not depend on decoding
 
 
 def test_orpo_change_retrains_orpo_only(finished_run):
@@ -142,23 +214,38 @@ def test_orpo_change_retrains_orpo_only(finished_run):
         jobs = planned_jobs(finished_run, "report")
     finally:
         edit_config(finished_run, lambda c: c["variants"]["orpo"]["args"].update(beta=0.1))
-    assert jobs["write_train_spec"] == 1 and jobs["train"] == 1 and jobs["generate"] == 1
+    # one job per seed, for ORPO alone
+    assert jobs["write_train_spec"] == 2 and jobs["train"] == 2 and jobs["generate"] == 2
+    assert jobs["summarize_variant"] == 1
     assert "filter_data" not in jobs
+
+
+def test_sft_change_retrains_the_dpo_built_on_it(finished_run):
+    edit_config(finished_run, lambda c: c["variants"]["sft"]["args"].update(learning_rate=1e-4))
+    try:
+        jobs = planned_jobs(finished_run, "report")
+    finally:
+        edit_config(finished_run, lambda c: c["variants"]["sft"]["args"].update(learning_rate=2e-4))
+    assert jobs["train"] == 4  # sft and dpo, two seeds each; not orpo
 
 
 def test_single_target_builds_only_what_it_needs(tmp_path, tiny_model_dir):
     workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
-    jobs = planned_jobs(workdir, "results/orpo/rouge.json")
+    jobs = planned_jobs(workdir, "results/orpo/seed1/rouge.json")
     assert jobs["train"] == 1 and jobs["generate"] == 1 and jobs["score_rouge"] == 1
-    assert "report" not in jobs and "collect_scores" not in jobs
+    assert "report" not in jobs and "score_preferences" not in jobs
+    both_seeds = planned_jobs(workdir, "results/orpo/rouge.json")
+    assert both_seeds["train"] == 2 and both_seeds["summarize_variant"] == 1
+    assert "collect_scores" not in both_seeds
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
         (lambda c: c["generation"].update(max_new_token=8), "max_new_token"),
-        (lambda c: c["variants"]["orpo"].update({"from": "dpo"}), "unknown variant 'dpo'"),
+        (lambda c: c["variants"]["orpo"].update({"from": "ppo"}), "unknown variant 'ppo'"),
         (lambda c: c["data"].update(source="ftp"), "ftp"),
+        (lambda c: c["variants"]["sft"].update(enabled=False), "unknown variant 'sft'"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, tiny_model_dir, edit, message):

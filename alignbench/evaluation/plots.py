@@ -1,4 +1,5 @@
-"""Figures for the report: ROUGE per variant, training curves and answer lengths.
+"""Figures for the report: ROUGE per variant, training curves, answer lengths, and the
+uncertainty figures (metric intervals with seed spread, paired differences, preference accuracy).
 
 Every plotting function takes data that is already loaded (never a path to read) and the path of
 the PNG to write, so it can be unit-tested without the workflow. The variant list is never
@@ -27,6 +28,9 @@ ROUGE_LABELS = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}
 TWIN_AXIS_KEYS = ("log_odds_ratio",)
 CURVE_KEYS_BY_METHOD = {"orpo": ("loss", "nll_loss", "log_odds_ratio")}
 DEFAULT_CURVE_KEYS = ("loss",)
+# Per-seed means sit this far right of the variant's point, so they never hide its error bar.
+SEED_MARKER_OFFSET = 0.18
+CHANCE_ACCURACY = 0.5  # a preference pair is two answers: guessing gets half of them right
 
 
 # ---------------------------------------------------------------------------------------------
@@ -34,18 +38,28 @@ DEFAULT_CURVE_KEYS = ("loss",)
 # ---------------------------------------------------------------------------------------------
 
 
+# Count columns of results/scores.tsv; every other column but `variant` is a pooled mean.
+SCORES_INTEGER_COLUMNS = ("n_seeds", "n")
+
+
 def read_scores_tsv(path: str | os.PathLike) -> list[dict]:
-    """Read results/scores.tsv (variant, n, one column per ROUGE type) with numbers as numbers."""
+    """Read results/scores.tsv with numbers as numbers.
+
+    Columns: variant, n_seeds, n, then one pooled mean per metric. Counts become ints, means
+    floats, and an empty cell (a metric that does not apply, e.g. task accuracy on Hub data)
+    None.
+    """
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
-    return [
-        {
-            "variant": row.pop("variant"),
-            "n": int(row.pop("n")),
-            **{metric: float(value) for metric, value in row.items()},
-        }
-        for row in rows
-    ]
+    return [{key: _score_cell(key, value) for key, value in row.items()} for row in rows]
+
+
+def _score_cell(column: str, value: str):
+    if column == "variant":
+        return value
+    if value is None or not value.strip():
+        return None
+    return int(value) if column in SCORES_INTEGER_COLUMNS else float(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,6 +83,34 @@ def _empty_figure(message: str, title: str, out_path: str | os.PathLike) -> None
     ax.set_title(title)
     ax.set_axis_off()
     _save(fig, out_path)
+
+
+def _error_extents(rows: list[dict]) -> list[list[float]]:
+    """Distances from each mean down to ``low`` and up to ``high``, as errorbar's xerr/yerr want.
+
+    A row without an interval (fewer than two examples) gets a zero-length bar rather than none,
+    so rows keep their positions.
+    """
+    below = [row["mean"] - row["low"] if row.get("low") is not None else 0.0 for row in rows]
+    above = [row["high"] - row["mean"] if row.get("high") is not None else 0.0 for row in rows]
+    return [below, above]
+
+
+def _variant_axes(n_variants: int):
+    """A figure with one slot per variant along x, wide enough for the variant names."""
+    return plt.subplots(figsize=(max(4.5, 1.3 * n_variants + 2), 3.8))
+
+
+def _label_variants(ax, rows: list[dict]) -> None:
+    ax.set_xticks(range(len(rows)), labels=[row["variant"] for row in rows])
+    ax.set_xlim(-0.6, len(rows) - 0.4)  # one variant alone would otherwise fill the axis
+    ax.set_xlabel("variant")
+
+
+def _format_p_value(p_value: float | None) -> str:
+    if p_value is None:
+        return "p = n/a"
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
 
 
 def _series(log_history: Iterable[dict], key: str) -> tuple[list[float], list[float]]:
@@ -182,3 +224,101 @@ def _integer_bins(upper: int, max_bins: int = 40) -> list[float]:
     """Bin edges on whole tokens, at most `max_bins` bins, covering 0..upper."""
     step = max(1, -(-(upper + 1) // max_bins))  # ceiling division
     return [edge - 0.5 for edge in range(0, upper + step + 1, step)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Uncertainty: intervals per variant, paired differences, preference accuracy
+# ---------------------------------------------------------------------------------------------
+
+
+def plot_metric_intervals(rows: list[dict], metric_label: str, out_path: str | os.PathLike) -> None:
+    """One point per variant with its 95% interval, and each training seed's mean beside it.
+
+    The interval covers prompt-to-prompt noise; the hollow seed markers show how much the result
+    moves between training runs, which the interval does not.
+    """
+    # Two lines: metric labels carry their units and would push a one-line title off the figure.
+    title = f"{metric_label} per variant\n(mean over prompts, 95% bootstrap interval)"
+    if not rows:
+        _empty_figure("no variants", title, out_path)
+        return
+    fig, ax = _variant_axes(len(rows))
+    ax.errorbar(
+        range(len(rows)),
+        [row["mean"] for row in rows],
+        yerr=_error_extents(rows),
+        fmt="o",
+        capsize=4,
+        label="mean over prompts (95% interval)",
+    )
+    seeds = [row.get("seeds") or [] for row in rows]  # a single-seed run may list none
+    seed_positions = [i + SEED_MARKER_OFFSET for i, means in enumerate(seeds) for _ in means]
+    seed_means = [mean for means in seeds for mean in means]
+    if seed_means:
+        ax.scatter(
+            seed_positions,
+            seed_means,
+            s=20,
+            facecolors="none",
+            edgecolors="tab:gray",
+            label="mean of one training seed",
+        )
+    _label_variants(ax, rows)
+    ax.set_ylabel(metric_label)
+    ax.set_title(title)
+    # Below the axes: inside, it would cover the whiskers of whichever variant sits under it.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)
+    _save(fig, out_path)
+
+
+def plot_paired_differences(rows: list[dict], out_path: str | os.PathLike) -> None:
+    """Forest plot of per-prompt paired differences, one row per comparison, p-values at right.
+
+    Whether an interval crosses the dotted zero line is the question each row answers.
+    """
+    title = "Paired differences (mean over prompts, 95% bootstrap interval)"
+    if not rows:
+        _empty_figure("no paired comparisons", title, out_path)
+        return
+    fig, ax = plt.subplots(figsize=(7.5, max(2.5, 1.2 + 0.45 * len(rows))))
+    positions = list(range(len(rows)))[::-1]  # the first row on top, in reading order
+    ax.errorbar(
+        [row["mean"] for row in rows], positions, xerr=_error_extents(rows), fmt="o", capsize=4
+    )
+    ax.axvline(0, color="black", linestyle=":", linewidth=1)
+    for position, row in zip(positions, rows, strict=True):
+        ax.annotate(
+            _format_p_value(row.get("p_value")),
+            xy=(1.02, position),
+            xycoords=("axes fraction", "data"),
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(positions, labels=[row["label"] for row in rows])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_xlabel("mean paired difference (in the units of the metric named per row)")
+    ax.set_title(title)
+    _save(fig, out_path)
+
+
+def plot_preference_accuracy(rows: list[dict], out_path: str | os.PathLike) -> None:
+    """Bars of preference accuracy per variant with 95% intervals and the 0.5 chance line.
+
+    An interval that reaches the chance line means the variant's preference for ``chosen`` is not
+    distinguishable from guessing on these pairs.
+    """
+    title = "Preference accuracy per variant (held-out pairs)"
+    if not rows:
+        _empty_figure("no variants", title, out_path)
+        return
+    fig, ax = _variant_axes(len(rows))
+    means = [row["mean"] for row in rows]
+    bars = ax.bar(range(len(rows)), means, 0.6, yerr=_error_extents(rows), capsize=4)
+    ax.bar_label(bars, labels=[f"{mean:.2f}" for mean in means], padding=2, fontsize=8)
+    ax.axhline(CHANCE_ACCURACY, color="black", linestyle="--", linewidth=1)
+    ax.text(len(rows) - 0.45, CHANCE_ACCURACY, "chance", ha="right", va="bottom", fontsize=8)
+    _label_variants(ax, rows)
+    ax.set_ylim(0, 1.1)  # headroom for the value labels above an accuracy of 1
+    ax.set_ylabel("share of pairs with chosen preferred (0-1)")
+    ax.set_title(title)
+    _save(fig, out_path)

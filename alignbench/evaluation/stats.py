@@ -1,7 +1,8 @@
 """Statistics over per-example scores: means with bootstrap intervals, paired differences.
 
 Every function takes plain sequences of per-example values (one number per prompt) and returns
-numbers only; turning them into text is the report's job. Paired functions take two sequences
+numbers, or plain dicts of numbers ready for a JSON file; turning them into text is the report's
+job. Paired functions take two sequences
 aligned by example: ``values[i]`` and ``reference[i]`` are the same prompt answered by two arms.
 """
 
@@ -17,6 +18,12 @@ BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
 # The resampled means between these percentiles form a 95% interval.
 INTERVAL_PERCENTILES = (2.5, 97.5)
+# The smallest p-value a sign-flip test can report is 1 / (1 + resamples): 10,000 resolves 1e-4.
+PERMUTATION_RESAMPLES = 10_000
+PERMUTATION_SEED = 0
+# Sign matrices are drawn in blocks of at most this many entries, so memory stays at a few MB
+# however many prompts or resamples there are.
+PERMUTATION_BLOCK_ENTRIES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,90 @@ def paired_difference(
     Resampling the per-prompt differences keeps what both arms share (how hard each prompt is)
     out of the interval, so it is narrower than two unpaired intervals side by side.
     """
+    return estimate_mean(_differences(values, reference), resamples, seed)
+
+
+def _differences(values: Sequence[float], reference: Sequence[float]) -> np.ndarray:
     values, reference = np.asarray(values, dtype=float), np.asarray(reference, dtype=float)
     if values.shape != reference.shape:
         # numpy would broadcast a length-1 arm silently and pair every prompt with one value.
         raise ValueError(f"paired arms differ in length: {values.shape} vs {reference.shape}")
-    return estimate_mean(values - reference, resamples, seed)
+    return values - reference
+
+
+def as_dict(estimate: MeanEstimate) -> dict:
+    """A MeanEstimate as plain JSON types (the interval as a list), for results files."""
+    interval = list(estimate.interval) if estimate.interval is not None else None
+    return {"n": estimate.n, "mean": estimate.mean, "interval": interval}
+
+
+def paired_permutation_pvalue(
+    values: Sequence[float],
+    reference: Sequence[float],
+    resamples: int = PERMUTATION_RESAMPLES,
+    seed: int = PERMUTATION_SEED,
+) -> float:
+    """Two-sided sign-flip permutation p-value of the mean paired difference.
+
+    If the two arms were exchangeable, each per-prompt difference would be as likely to have the
+    opposite sign; flipping signs at random gives the spread of means that chance alone produces.
+    p = (1 + #{|flipped mean| >= |observed mean|}) / (1 + resamples), so p is never 0 and
+    identical arms (every difference 0) give exactly 1. No pairs at all give 1 as well: there is no
+    evidence of a difference.
+    """
+    differences = _differences(values, reference)
+    if differences.size == 0:
+        return 1.0
+    observed = abs(differences.mean())
+    # Flipped means that tie with the observed one in exact arithmetic can land a rounding error
+    # below it; the tolerance counts them as ties (as scipy.stats.permutation_test does).
+    threshold = observed - 1e-14 * observed
+    rng = np.random.default_rng(seed)
+    block = max(1, PERMUTATION_BLOCK_ENTRIES // differences.size)
+    at_least_as_extreme = 0
+    for start in range(0, resamples, block):
+        rows = min(block, resamples - start)
+        signs = rng.integers(0, 2, size=(rows, differences.size), dtype=np.int8) * 2 - 1
+        flipped_means = signs @ differences / differences.size
+        at_least_as_extreme += int(np.count_nonzero(np.abs(flipped_means) >= threshold))
+    return (1 + at_least_as_extreme) / (1 + resamples)
+
+
+def compare_paired(
+    values: Sequence[float],
+    reference: Sequence[float],
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    permutations: int = PERMUTATION_RESAMPLES,
+) -> dict:
+    """Mean paired difference with its bootstrap interval and permutation p-value, as plain types.
+
+    ``distinguishable`` is True only when the 95% interval excludes 0; with fewer than two pairs
+    there is no interval, so nothing is called distinguishable.
+    """
+    difference = paired_difference(values, reference, resamples, seed)
+    interval = difference.interval
+    return {
+        **as_dict(difference),
+        "p_value": paired_permutation_pvalue(values, reference, permutations, seed),
+        "distinguishable": interval is not None and (interval[0] > 0 or interval[1] < 0),
+    }
+
+
+def across_seeds(means: Sequence[float]) -> dict:
+    """Spread of one metric over training seeds: each entry is one seed's mean over prompts.
+
+    The bootstrap interval covers prompt-to-prompt noise only; the spread across seeds shows how
+    much a result depends on the training run. ``std`` is the sample standard deviation (ddof=1),
+    None for a single seed, which has no spread to estimate.
+    """
+    data = np.asarray(means, dtype=float)
+    if data.size == 0:
+        return {"n_seeds": 0, "mean": None, "std": None, "min": None, "max": None}
+    return {
+        "n_seeds": int(data.size),
+        "mean": float(data.mean()),
+        "std": float(data.std(ddof=1)) if data.size > 1 else None,
+        "min": float(data.min()),
+        "max": float(data.max()),
+    }

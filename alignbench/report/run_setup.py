@@ -63,15 +63,22 @@ def data_label(config: dict) -> str:
     return f"local file {data['local']['path']}"
 
 
+# Keys of a variant block that say whether and how it runs, not how it trains.
+NOT_SETTINGS = ("args", "enabled")
+
+
 def variant_settings(block: dict) -> dict[str, object]:
-    """A variant block flattened, with its `args` (passed unchanged to TRL) unprefixed."""
-    own = {key: value for key, value in block.items() if key != "args"}
+    """A variant block flattened, with its `args` (passed unchanged to TRL) unprefixed.
+
+    `enabled` is left out: the report only shows enabled variants.
+    """
+    own = {key: value for key, value in block.items() if key not in NOT_SETTINGS}
     return {**flatten(own), **flatten(block.get("args", {}))}  # the schema makes `args` optional
 
 
-def hyperparameter_table(config: dict) -> dict:
-    """Rows = flattened keys, columns = variants in config order."""
-    flat = {name: variant_settings(block) for name, block in config["variants"].items()}
+def hyperparameter_table(config: dict, variants: list[str]) -> dict:
+    """Rows = flattened keys, columns = the enabled variants in config order."""
+    flat = {name: variant_settings(config["variants"][name]) for name in variants}
     keys = list(dict.fromkeys(key for settings in flat.values() for key in settings))
     rows = [
         {

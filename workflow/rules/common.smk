@@ -4,45 +4,92 @@ from snakemake.utils import validate
 
 from alignbench.models.base import embedded_gguf_path
 from alignbench.models.hardware import resolve_attention
-from alignbench.variants import lineage, trained_variants, validate_variants
+from alignbench.variants import enabled_variants, lineage, validate_variants
 
 validate(config, "../schemas/config.schema.yaml")
-validate_variants(config["variants"])
 resolve_attention(config["model"]["attn_implementation"])
 
 # One environment for every rule, used only with --use-conda (without it, rules run in the
 # current environment). Paths in rules are relative to the rule files.
 CONDA_ENV = "../../envs/alignbench.yaml"
 
-VARIANTS = list(config["variants"])
-TRAINED = trained_variants(config["variants"])
+# Variants switched off with `enabled: false` are left out everywhere.
+VARIANT_CONFIG = enabled_variants(config["variants"])
+validate_variants(VARIANT_CONFIG)
+VARIANTS = list(VARIANT_CONFIG)
+TRAINED = [name for name in VARIANTS if VARIANT_CONFIG[name]["method"] != "none"]
+SEEDS = config["training"]["seeds"]
+REWARD_MODEL = config["evaluation"]["reward_model"]
 
 
 wildcard_constraints:
     variant="|".join(VARIANTS),
     trained="|".join(TRAINED) if TRAINED else "(?!)",
+    seed=r"\d+",
+    run=r"untrained|seed\d+",
 
 
-def adapter_dirs(variant):
-    """Adapter folders along a variant's chain, base side first (empty for the base)."""
+def runs(variant):
+    """A trained variant has one run per training seed; an untrained one has a single run."""
+    if variant in TRAINED:
+        return [f"seed{seed}" for seed in SEEDS]
+    return ["untrained"]
+
+
+def run_files(pattern, variant):
+    """``pattern`` (with {variant} and {run}) for every run of ``variant``."""
+    return [pattern.format(variant=variant, run=run) for run in runs(variant)]
+
+
+def all_run_files(pattern):
+    return [path for variant in VARIANTS for path in run_files(pattern, variant)]
+
+
+def adapter_dirs(variant, seed):
+    """Adapter folders along a variant's chain for one seed, base side first."""
     return [
-        f"results/models/{name}/adapter"
-        for name in lineage(config["variants"], variant)
+        f"results/models/{name}/seed{seed}/adapter"
+        for name in lineage(VARIANT_CONFIG, variant)
     ]
 
 
+def run_adapters(wildcards):
+    """The adapters of one run: none for the untrained base, the seed's chain otherwise."""
+    variant, run = wildcards.variant, wildcards.run
+    if run not in runs(variant):
+        raise ValueError(f"{variant} has the runs {runs(variant)}, not {run}.")
+    return [] if run == "untrained" else adapter_dirs(variant, run.removeprefix("seed"))
+
+
+def variant_run_files(wildcards):
+    """Every per-run evaluation file of one variant, by kind (reward only when configured)."""
+    files = {
+        "rouge": run_files("results/{variant}/{run}/rouge.json", wildcards.variant),
+        "preferences": run_files(
+            "results/{variant}/{run}/preferences.json", wildcards.variant
+        ),
+        "answers": run_files("results/{variant}/{run}/answers.json", wildcards.variant),
+    }
+    if REWARD_MODEL:
+        files["reward"] = run_files(
+            "results/{variant}/{run}/reward.json", wildcards.variant
+        )
+    return files
+
+
 def parent_adapters(wildcards):
-    return adapter_dirs(wildcards.trained)[:-1]
+    return adapter_dirs(wildcards.trained, wildcards.seed)[:-1]
 
 
 def train_spec(wildcards):
     """Everything the training command needs, from the config, as one JSON-able dict."""
-    variant = wildcards.trained
-    block = config["variants"][variant]
+    variant, seed = wildcards.trained, int(wildcards.seed)
+    block = VARIANT_CONFIG[variant]
+    out = f"results/models/{variant}/seed{seed}"
     return {
         "variant": variant,
         "method": block["method"],
-        "seed": config["training"]["seed"],
+        "seed": seed,
         "precision": config["training"]["precision"],
         "args": block.get("args", {}),
         "lora": config["lora"],
@@ -51,8 +98,8 @@ def train_spec(wildcards):
         "base_model": "results/models/base",
         "parent_adapters": parent_adapters(wildcards),
         "train_data": "results/data/train.jsonl",
-        "output_dir": f"results/models/{variant}/adapter",
-        "history": f"results/models/{variant}/log_history.json",
+        "output_dir": f"{out}/adapter",
+        "history": f"{out}/log_history.json",
     }
 
 

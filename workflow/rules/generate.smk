@@ -1,22 +1,25 @@
-# Generation: every variant, base included, answers the same held-out prompts at one precision.
+# Generation: every run of every variant, base included, answers the same held-out prompts at
+# one precision.
 
 
 rule generate:
     input:
         base_model=rules.prepare_base_model.output.model,
-        adapters=lambda w: adapter_dirs(w.variant),
+        adapters=run_adapters,
         validation=rules.filter_data.output.validation,
     output:
-        generations="results/{variant}/generations.jsonl",
+        generations="results/{variant}/{run}/generations.jsonl",
     log:
-        "results/logs/generate/{variant}.log",
+        "results/logs/generate/{variant}-{run}.log",
     benchmark:
-        "results/benchmarks/generate/{variant}.tsv"
+        "results/benchmarks/generate/{variant}-{run}.tsv"
     conda:
         CONDA_ENV
     threads: workflow.cores
     resources:
         mem_mb=8000,
+        gpu=1,
+        runtime=240,
     params:
         generation=config["generation"],
         attn_implementation=config["model"]["attn_implementation"],

@@ -1,4 +1,5 @@
-# Plots: ROUGE by variant, training curves, answer lengths.
+# Plots: ROUGE by variant (bars, and with intervals and seeds), paired differences, preference
+# accuracy, training curves, answer lengths.
 
 
 rule plot_rouge:
@@ -18,9 +19,43 @@ rule plot_rouge:
         "../scripts/plot_rouge.py"
 
 
+rule plot_summaries:
+    input:
+        summaries=expand("results/{variant}/summary.json", variant=VARIANTS),
+        comparisons=rules.compare_variants.output.comparisons,
+    output:
+        rouge_intervals=report(
+            "results/plots/rouge_intervals.png",
+            caption="../../report/captions/rouge_intervals.rst",
+            category="Figures",
+        ),
+        differences=report(
+            "results/plots/paired_differences.png",
+            caption="../../report/captions/paired_differences.rst",
+            category="Figures",
+        ),
+        preferences=report(
+            "results/plots/preference_accuracy.png",
+            caption="../../report/captions/preference_accuracy.rst",
+            category="Figures",
+        ),
+    log:
+        "results/logs/plot_summaries.log",
+    conda:
+        CONDA_ENV
+    params:
+        variants=VARIANTS,
+    script:
+        "../scripts/plot_summaries.py"
+
+
 rule plot_training_curves:
     input:
-        histories=expand("results/models/{trained}/log_history.json", trained=TRAINED),
+        histories=[
+            f"results/models/{variant}/seed{seed}/log_history.json"
+            for variant in TRAINED
+            for seed in SEEDS
+        ],
     output:
         png=report(
             "results/plots/training_curves.png",
@@ -32,15 +67,17 @@ rule plot_training_curves:
     conda:
         CONDA_ENV
     params:
-        variants=TRAINED,
-        methods=[config["variants"][name]["method"] for name in TRAINED],
+        labels=[f"{variant} (seed {seed})" for variant in TRAINED for seed in SEEDS],
+        methods=[
+            VARIANT_CONFIG[variant]["method"] for variant in TRAINED for seed in SEEDS
+        ],
     script:
         "../scripts/plot_training_curves.py"
 
 
 rule plot_answer_lengths:
     input:
-        generations=expand("results/{variant}/generations.jsonl", variant=VARIANTS),
+        generations=all_run_files("results/{variant}/{run}/generations.jsonl"),
     output:
         png=report(
             "results/plots/answer_lengths.png",
@@ -52,7 +89,7 @@ rule plot_answer_lengths:
     conda:
         CONDA_ENV
     params:
-        variants=VARIANTS,
+        variants=[variant for variant in VARIANTS for run in runs(variant)],
         max_new_tokens=config["generation"]["max_new_tokens"],
     script:
         "../scripts/plot_answer_lengths.py"

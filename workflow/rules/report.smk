@@ -5,17 +5,29 @@ rule report:
     input:
         template="report/paper.html.j2",
         table=rules.collect_scores.output.table,
-        scores=expand("results/{variant}/rouge.json", variant=VARIANTS),
-        generations=expand("results/{variant}/generations.jsonl", variant=VARIANTS),
-        histories=expand("results/models/{trained}/log_history.json", trained=TRAINED),
+        summaries=expand("results/{variant}/summary.json", variant=VARIANTS),
+        comparisons=rules.compare_variants.output.comparisons,
+        # The samples show each variant's first run.
+        generations=[
+            f"results/{variant}/{runs(variant)[0]}/generations.jsonl"
+            for variant in VARIANTS
+        ],
         data_report=rules.filter_data.output.report,
         rouge_png=rules.plot_rouge.output.png,
+        rouge_intervals_png=rules.plot_summaries.output.rouge_intervals,
+        differences_png=rules.plot_summaries.output.differences,
+        preferences_png=rules.plot_summaries.output.preferences,
         curves_png=rules.plot_training_curves.output.png,
         lengths_png=rules.plot_answer_lengths.output.png,
         benchmarks=[
             "results/benchmarks/prepare_base_model.tsv",
-            *expand("results/benchmarks/train/{trained}.tsv", trained=TRAINED),
-            *expand("results/benchmarks/generate/{variant}.tsv", variant=VARIANTS),
+            *[
+                f"results/benchmarks/train/{variant}-seed{seed}.tsv"
+                for variant in TRAINED
+                for seed in SEEDS
+            ],
+            *all_run_files("results/benchmarks/generate/{variant}-{run}.tsv"),
+            *all_run_files("results/benchmarks/score_preferences/{variant}-{run}.tsv"),
         ],
     output:
         html=report(
@@ -30,6 +42,5 @@ rule report:
     params:
         config=config,
         variants=VARIANTS,
-        trained=TRAINED,
     script:
         "../scripts/render_report.py"

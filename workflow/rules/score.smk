@@ -1,34 +1,81 @@
-# Scoring: ROUGE per example and its mean over exactly the examples scored.
+# Scoring, per run: ROUGE of the answers, preference accuracy on held-out pairs, answer
+# statistics and task accuracy, and (optionally) a reward model's verdict.
 
 
 rule score_rouge:
     input:
         generations=rules.generate.output.generations,
     output:
-        scores="results/{variant}/rouge.json",
+        scores="results/{variant}/{run}/rouge.json",
     log:
-        "results/logs/score_rouge/{variant}.log",
+        "results/logs/score_rouge/{variant}-{run}.log",
     conda:
         CONDA_ENV
     params:
-        rouge_types=config["scoring"]["rouge_types"],
         use_stemmer=config["scoring"]["use_stemmer"],
     script:
         "../scripts/score_rouge.py"
 
 
-rule collect_scores:
+rule score_preferences:
     input:
-        scores=expand("results/{variant}/rouge.json", variant=VARIANTS),
+        base_model=rules.prepare_base_model.output.model,
+        adapters=run_adapters,
+        validation=rules.filter_data.output.validation,
     output:
-        table=report(
-            "results/scores.tsv",
-            caption="../../report/captions/scores.rst",
-            category="Results",
-        ),
+        scores="results/{variant}/{run}/preferences.json",
     log:
-        "results/logs/collect_scores.log",
+        "results/logs/score_preferences/{variant}-{run}.log",
+    benchmark:
+        "results/benchmarks/score_preferences/{variant}-{run}.tsv"
     conda:
         CONDA_ENV
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        gpu=1,
+        runtime=120,
+    params:
+        pairs=config["evaluation"]["preference_pairs"],
+        batch_size=config["evaluation"]["batch_size"],
+        precision=config["generation"]["precision"],
+        attn_implementation=config["model"]["attn_implementation"],
     script:
-        "../scripts/collect_scores.py"
+        "../scripts/score_preferences.py"
+
+
+rule describe_answers:
+    input:
+        generations=rules.generate.output.generations,
+    output:
+        stats="results/{variant}/{run}/answers.json",
+    log:
+        "results/logs/describe_answers/{variant}-{run}.log",
+    conda:
+        CONDA_ENV
+    params:
+        max_new_tokens=config["generation"]["max_new_tokens"],
+    script:
+        "../scripts/describe_answers.py"
+
+
+rule score_reward:
+    input:
+        generations=rules.generate.output.generations,
+    output:
+        scores="results/{variant}/{run}/reward.json",
+    log:
+        "results/logs/score_reward/{variant}-{run}.log",
+    conda:
+        CONDA_ENV
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        gpu=1,
+        runtime=120,
+    params:
+        reward_model=REWARD_MODEL,
+        batch_size=config["evaluation"]["batch_size"],
+        precision=config["generation"]["precision"],
+    script:
+        "../scripts/score_reward.py"

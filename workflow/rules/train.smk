@@ -1,12 +1,12 @@
-# Training: one LoRA adapter per trained variant, started as a command so that it can also run
-# under `accelerate launch` on several GPUs.
+# Training: one LoRA adapter per trained variant and seed, started as a command so that it can
+# also run under `accelerate launch` on several GPUs.
 
 
 rule write_train_spec:
     output:
-        spec="results/models/{trained}/train_spec.json",
+        spec="results/models/{trained}/seed{seed}/train_spec.json",
     log:
-        "results/logs/write_train_spec/{trained}.log",
+        "results/logs/write_train_spec/{trained}-seed{seed}.log",
     localrule: True
     params:
         spec=train_spec,
@@ -23,17 +23,19 @@ rule train:
         train=rules.filter_data.output.train,
         parents=parent_adapters,
     output:
-        adapter=directory("results/models/{trained}/adapter"),
-        history="results/models/{trained}/log_history.json",
+        adapter=directory("results/models/{trained}/seed{seed}/adapter"),
+        history="results/models/{trained}/seed{seed}/log_history.json",
     log:
-        "results/logs/train/{trained}.log",
+        "results/logs/train/{trained}-seed{seed}.log",
     benchmark:
-        "results/benchmarks/train/{trained}.tsv"
+        "results/benchmarks/train/{trained}-seed{seed}.tsv"
     conda:
         CONDA_ENV
     threads: workflow.cores
     resources:
         mem_mb=12000,
+        gpu=1,
+        runtime=720,
     shell:
         "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 "
         "python -m alignbench.train {input.spec} > {log} 2>&1"

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from alignbench.evaluation.plots import read_scores_tsv
 from alignbench.io import read_json, read_jsonl
 from alignbench.logs import setup_logging
 from alignbench.report.context import build_context
@@ -11,16 +10,19 @@ from alignbench.report.render import render_report, write_report
 
 setup_logging(snakemake.log[0])
 inputs, params = snakemake.input, snakemake.params
+variants = list(params.variants)  # the enabled variants, in config order
 context = build_context(
     config=params.config,
-    scores=read_scores_tsv(inputs.table),
-    rouge={v: read_json(p) for v, p in zip(params.variants, inputs.scores, strict=True)},
-    generations={
-        v: read_jsonl(p) for v, p in zip(params.variants, inputs.generations, strict=True)
-    },
+    variants=variants,
+    summaries={v: read_json(p) for v, p in zip(variants, inputs.summaries, strict=True)},
+    comparisons=read_json(inputs.comparisons),
+    generations={v: read_jsonl(p) for v, p in zip(variants, inputs.generations, strict=True)},
     data_report=read_json(inputs.data_report),
     figures={
         "rouge": inputs.rouge_png,
+        "rouge_intervals": inputs.rouge_intervals_png,
+        "paired_differences": inputs.differences_png,
+        "preference_accuracy": inputs.preferences_png,
         "training_curves": inputs.curves_png,
         "answer_lengths": inputs.lengths_png,
     },

@@ -8,7 +8,6 @@ setup_logging(snakemake.log[0])
 summary = rouge_summary(
     snakemake.wildcards.variant,
     read_jsonl(snakemake.input.generations),
-    rouge_types=snakemake.params.rouge_types,
     use_stemmer=snakemake.params.use_stemmer,
 )
 write_json(snakemake.output.scores, summary)

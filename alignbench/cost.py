@@ -1,0 +1,137 @@
+"""Training cost of a preset: tokens, FLOPs and GPU hours per trained variant.
+
+    python -m alignbench.cost config/paper.yaml [--train results/data/train.jsonl
+                                                 --tokenizer results/models/base]
+
+With the filtered training split and the model's tokenizer (after `snakemake
+results/data/train.jsonl --configfile ...`), tokens are counted; without them they are estimated
+from stated per-row averages and labelled as estimates.
+
+Arithmetic: a LoRA step runs the frozen model forward (2N FLOPs per token) and back-propagates
+through it to the adapters (about 2N more: activation gradients, but no weight gradients for the
+frozen weights), so about 4N FLOPs per token processed. SFT processes prompt + chosen answer;
+ORPO and DPO process prompt + chosen and prompt + rejected (DPO adds a reference forward, 2N).
+Padding and 4-bit de-quantisation are not counted: real runs cost more.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+import yaml
+
+LLAMA_3_2_1B_PARAMETERS = 1.24e9
+# An H100 SXM's dense bf16 peak; small-batch QLoRA reaches only a fraction of it.
+GPU_NAME = "H100 SXM"
+GPU_PEAK_FLOPS = 989e12
+ASSUMED_UTILISATION = 0.30
+# Used only when the split is not available: assumed mean tokens per row (FACTS §6 measured
+# prompt tokens median 188 and p90 1,176 on real rows, so the mean sits well above the median).
+ASSUMED_MEAN_PROMPT_TOKENS = 350
+ASSUMED_MEAN_ANSWER_TOKENS = 300
+FLOPS_PER_TOKEN_FACTOR = {"sft": 4, "orpo": 4, "dpo": 6}  # x N; DPO adds the reference pass
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    rows: int
+    prompt: float  # total prompt tokens over the split
+    chosen: float  # total chosen-answer tokens
+    rejected: float
+    measured: bool
+
+
+def count_tokens(rows: list[dict], tokenizer) -> TokenCounts:
+    """Exact token totals of a split under the model's chat template."""
+    from alignbench.data.filtering import token_lengths
+
+    prompt = chosen = rejected = 0
+    for row in rows:
+        prompt_len, _ = token_lengths(row, tokenizer)
+        for side in ("chosen", "rejected"):
+            full = len(tokenizer.apply_chat_template(row[side], tokenize=True, return_dict=False))
+            if side == "chosen":
+                chosen += full - prompt_len
+            else:
+                rejected += full - prompt_len
+        prompt += prompt_len
+    return TokenCounts(len(rows), prompt, chosen, rejected, measured=True)
+
+
+def estimate_tokens(rows: int) -> TokenCounts:
+    answers = rows * ASSUMED_MEAN_ANSWER_TOKENS
+    return TokenCounts(rows, rows * ASSUMED_MEAN_PROMPT_TOKENS, answers, answers, measured=False)
+
+
+def training_tokens(method: str, counts: TokenCounts, epochs: float) -> float:
+    if method == "sft":
+        return epochs * (counts.prompt + counts.chosen)
+    return epochs * (2 * counts.prompt + counts.chosen + counts.rejected)
+
+
+def variant_costs(
+    config: dict, counts: TokenCounts, parameters: float, utilisation: float = ASSUMED_UTILISATION
+) -> list[dict]:
+    rows = []
+    for name, block in config["variants"].items():
+        if block["method"] == "none" or not block.get("enabled", True):
+            continue
+        epochs = block.get("args", {}).get("num_train_epochs", 1)
+        tokens = training_tokens(block["method"], counts, epochs)
+        flops = FLOPS_PER_TOKEN_FACTOR[block["method"]] * parameters * tokens
+        seconds = flops / (GPU_PEAK_FLOPS * utilisation)
+        rows.append({"variant": name, "tokens": tokens, "flops": flops, "hours": seconds / 3600})
+    return rows
+
+
+def format_costs(rows: list[dict], counts: TokenCounts, utilisation: float) -> str:
+    source = (
+        "counted with the model's tokenizer"
+        if counts.measured
+        else (
+            f"ESTIMATED from assumed means of {ASSUMED_MEAN_PROMPT_TOKENS} prompt and "
+            f"{ASSUMED_MEAN_ANSWER_TOKENS} answer tokens per row"
+        )
+    )
+    lines = [
+        f"{counts.rows:,} training rows; tokens {source}.",
+        f"GPU hours on one {GPU_NAME} at {utilisation:.0%} of its "
+        f"{GPU_PEAK_FLOPS / 1e12:.0f} TFLOP/s bf16 peak: a lower bound (padding, 4-bit "
+        "de-quantisation and small batches are not counted).",
+        "",
+        "| variant | tokens processed | FLOPs | GPU hours |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['variant']} | {row['tokens'] / 1e6:.1f} M | {row['flops']:.2e} "
+            f"| {row['hours']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", help="a workflow config, e.g. config/paper.yaml")
+    parser.add_argument("--train", help="the filtered training split (results/data/train.jsonl)")
+    parser.add_argument("--tokenizer", help="the base model folder (results/models/base)")
+    parser.add_argument("--parameters", type=float, default=LLAMA_3_2_1B_PARAMETERS)
+    parser.add_argument("--utilisation", type=float, default=ASSUMED_UTILISATION)
+    options = parser.parse_args(argv)
+    with open(options.config) as handle:
+        config = yaml.safe_load(handle)
+    if options.train and options.tokenizer:
+        from alignbench.io import read_jsonl
+        from alignbench.models.loading import load_tokenizer
+
+        counts = count_tokens(read_jsonl(options.train), load_tokenizer(options.tokenizer))
+    else:
+        split = config["data"]["split"]
+        counts = estimate_tokens(round(split["subset_size"] * (1 - split["validation_fraction"])))
+    costs = variant_costs(config, counts, options.parameters, options.utilisation)
+    print(format_costs(costs, counts, options.utilisation))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""Combine a variant's runs (one per training seed) and compare variants on the same prompts.
+
+Every metric is first a per-prompt value (a ROUGE score, a 0/1 preference, an answer length).
+Across seeds we report each seed's mean and their spread; for intervals and paired tests we
+average each prompt's value over the seeds and bootstrap over prompts, so that the uncertainty
+shown is about the prompts, with seed noise averaged in rather than treated as more prompts.
+"""
+
+from __future__ import annotations
+
+from alignbench.evaluation.stats import across_seeds, as_dict, compare_paired, estimate_mean
+
+# metric -> (which per-run file holds it, per-example key). Booleans count as 0/1.
+METRICS = {
+    "rouge1": ("rouge", "rouge1"),
+    "rouge2": ("rouge", "rouge2"),
+    "rougeL": ("rouge", "rougeL"),
+    "preference_accuracy": ("preferences", "chosen_preferred"),
+    "preference_margin": ("preferences", "margin"),
+    "log_odds_ratio": ("preferences", "log_odds_ratio"),
+    "answer_tokens": ("answers", "tokens"),
+    "answer_words": ("answers", "words"),
+    "stopped_on_eos": ("answers", "stopped_on_eos"),
+    "repetition": ("answers", "repetition"),
+    "task_accuracy": ("tasks", "correct"),
+    "reward": ("reward", "reward_generation"),
+    "reward_win_rate": ("reward", "win_value"),
+}
+# Corpus-level statistics: one number per run, no per-prompt values.
+CORPUS_STATISTICS = ("distinct_1", "distinct_2")
+
+
+def per_example_tables(files: dict[str, dict]) -> dict[str, list[dict]]:
+    """A run's evaluation files, reduced to one per-example list per kind."""
+    tables = {
+        "rouge": files["rouge"]["per_example"],
+        "preferences": files["preferences"]["per_example"],
+        "answers": files["answers"]["statistics"]["per_example"],
+        "tasks": files["answers"]["tasks"]["per_example"],
+    }
+    if "reward" in files:
+        # Ties count half a win, as in summarize_rewards.
+        tables["reward"] = [
+            {**row, "win_value": 0.5 if row["tie"] else float(row["win"])}
+            for row in files["reward"]["per_example"]
+        ]
+    return tables
+
+
+def values_by_id(examples: list[dict], key: str) -> dict[str, float]:
+    return {example["id"]: float(example[key]) for example in examples}
+
+
+def pool_runs(runs: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Each prompt's value averaged over the runs; every run must cover the same prompts."""
+    first, *others = runs.values()
+    for run, values in runs.items():
+        if values.keys() != first.keys():
+            raise ValueError(f"run {run} was evaluated on other prompts than the first run")
+    return {i: sum(values[i] for values in runs.values()) / len(runs) for i in first}
+
+
+def summarize_metric(runs: dict[str, dict[str, float]]) -> dict:
+    per_run = {run: sum(values.values()) / len(values) for run, values in runs.items()}
+    pooled = pool_runs(runs)
+    return {
+        "per_run": per_run,
+        "across_seeds": across_seeds(list(per_run.values())),
+        "pooled": as_dict(estimate_mean(list(pooled.values()))),
+        "per_example": pooled,
+    }
+
+
+def summarize_variant(variant: str, block: dict, run_files: dict[str, dict]) -> dict:
+    """All metrics of one variant over its runs. ``run_files``: run -> kind -> file content."""
+    tables = {run: per_example_tables(files) for run, files in run_files.items()}
+    metrics = {}
+    for metric, (kind, key) in METRICS.items():
+        runs = {run: values_by_id(t[kind], key) for run, t in tables.items() if t.get(kind)}
+        if runs:
+            metrics[metric] = summarize_metric(runs)
+    for statistic in CORPUS_STATISTICS:
+        per_run = {
+            run: files["answers"]["statistics"][statistic] for run, files in run_files.items()
+        }
+        if None not in per_run.values():
+            metrics[statistic] = {
+                "per_run": per_run,
+                "across_seeds": across_seeds(list(per_run.values())),
+            }
+    return {
+        "variant": variant,
+        "method": block["method"],
+        "from": block.get("from"),
+        "runs": list(run_files),
+        "metrics": metrics,
+        "tasks_by_family": {
+            run: files["answers"]["tasks"]["by_task"] for run, files in run_files.items()
+        },
+    }
+
+
+def compare_variants(summaries: dict[str, dict], metrics=tuple(METRICS)) -> list[dict]:
+    """Paired differences ``later − earlier`` for every pair of variants and every metric.
+
+    Pairs follow the config order, so with base, sft, orpo, dpo the rows answer the questions
+    the study asks: does each arm beat the base, does ORPO differ from SFT, does DPO after SFT
+    beat SFT. Only prompts that both variants answered are paired.
+    """
+    names = list(summaries)
+    rows = []
+    for later_index, variant in enumerate(names):
+        for reference in names[:later_index]:
+            for metric in metrics:
+                row = paired_row(summaries, variant, reference, metric)
+                if row:
+                    rows.append(row)
+    return rows
+
+
+def paired_row(summaries: dict[str, dict], variant: str, reference: str, metric: str):
+    ours = summaries[variant]["metrics"].get(metric)
+    theirs = summaries[reference]["metrics"].get(metric)
+    if not ours or not theirs or "per_example" not in ours:
+        return None
+    shared = [i for i in ours["per_example"] if i in theirs["per_example"]]
+    if len(shared) < 2:
+        return None
+    result = compare_paired(
+        [ours["per_example"][i] for i in shared], [theirs["per_example"][i] for i in shared]
+    )
+    return {"variant": variant, "reference": reference, "metric": metric, **result}
+
+
+# Columns of results/scores.tsv: the pooled mean of each metric (empty when it does not apply).
+TABLE_METRICS = (
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "preference_accuracy",
+    "task_accuracy",
+    "answer_tokens",
+)
+
+
+def scores_table(summaries: list[dict]) -> str:
+    """Tab-separated table: one row per variant, pooled means over prompts and seeds."""
+    lines = ["\t".join(["variant", "n_seeds", "n", *TABLE_METRICS])]
+    for summary in summaries:
+        metrics = summary["metrics"]
+        cells = [
+            f"{metrics[m]['pooled']['mean']:.4f}" if m in metrics else "" for m in TABLE_METRICS
+        ]
+        n = metrics["rougeL"]["pooled"]["n"]
+        lines.append("\t".join([summary["variant"], str(len(summary["runs"])), str(n), *cells]))
+    return "\n".join(lines) + "\n"
+
+
+def metric_rows(summaries: dict[str, dict], metric: str) -> list[dict]:
+    """Per-variant pooled mean, interval and per-seed means of one metric, for plots."""
+    rows = []
+    for variant, summary in summaries.items():
+        values = summary["metrics"].get(metric)
+        if values:
+            low, high = values["pooled"]["interval"] or (None, None)
+            rows.append(
+                {
+                    "variant": variant,
+                    "mean": values["pooled"]["mean"],
+                    "low": low,
+                    "high": high,
+                    "seeds": list(values["per_run"].values()) if len(values["per_run"]) > 1 else [],
+                }
+            )
+    return rows
+
+
+def difference_rows(comparisons: list[dict], metric: str, label: str) -> list[dict]:
+    """Paired differences of one metric, for the forest plot."""
+    return [
+        {
+            "label": f"{row['variant']} − {row['reference']} ({label})",
+            "mean": row["mean"],
+            "low": row["interval"][0] if row["interval"] else None,
+            "high": row["interval"][1] if row["interval"] else None,
+            "p_value": row["p_value"],
+        }
+        for row in comparisons
+        if row["metric"] == metric
+    ]

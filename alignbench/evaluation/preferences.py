@@ -1,0 +1,152 @@
+"""Held-out preference accuracy: does a variant score the chosen answer above the rejected one?
+
+ROUGE only compares a generation with one reference; preference pairs measure what ORPO and DPO
+optimise directly. For each validation pair the model scores both answers to the same prompt by
+their mean per-token log-probability, i.e. log P in ORPO's odds P / (1 - P) (FACTS §3). The mean,
+not the sum, keeps a longer answer from losing merely for having more tokens.
+
+The answer tokens are those of the whole conversation rendered with the chat template after the
+rendered prompt, so the end-of-turn token is scored as in training. That split is only valid when
+the rendered prompt is a token prefix of the rendered conversation; it is checked per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from alignbench.data.conversation import prompt_messages
+from alignbench.evaluation.generate import length_sorted_batches, render_prompt
+from alignbench.evaluation.stats import as_dict, estimate_mean
+
+
+def render_conversation(tokenizer, messages: list[dict]) -> list[int]:
+    return tokenizer.apply_chat_template(
+        messages, tokenize=True, add_generation_prompt=False, return_dict=False
+    )
+
+
+def answer_sequence(tokenizer, row: dict, which: str) -> tuple[list[int], int]:
+    """Token ids of prompt + the ``which`` ('chosen' | 'rejected') answer, and the prompt length.
+
+    Raises ValueError when the template renders the prompt differently inside the conversation
+    (e.g. it drops a default system prompt, or BPE merges across the prompt/answer boundary):
+    the tokens after the prompt would then not be the answer.
+    """
+    prompt = prompt_messages(row)
+    prompt_ids = render_prompt(tokenizer, prompt)
+    full_ids = render_conversation(tokenizer, [*prompt, row[which][-1]])
+    if full_ids[: len(prompt_ids)] != prompt_ids or len(full_ids) == len(prompt_ids):
+        raise ValueError(
+            f"Row {row['id']}: the chat template's rendered prompt is not a prefix of the "
+            f"rendered conversation with the {which} answer, so the answer tokens cannot be "
+            "separated from the prompt. Use a prefix-consistent chat template."
+        )
+    return full_ids, len(prompt_ids)
+
+
+def map_length_sorted(
+    sequences: list[list[int]],
+    batch_size: int,
+    pad_token_id: int,
+    score_batch: Callable,
+) -> list:
+    """Apply ``score_batch(indices, input_ids, attention_mask)`` to right-padded batches.
+
+    Batches group sequences of similar length (less padding); ``indices`` are the positions in
+    ``sequences`` of the batch's rows. ``score_batch`` returns one value per row; the values come
+    back in the order of ``sequences``. Right padding keeps every real token at its unpadded
+    position (a plain forward pass numbers positions 0.. regardless of the mask), so batched
+    scores equal single ones whatever the model's position encoding, absolute ones included.
+    """
+    import torch
+
+    results: list = [None] * len(sequences)
+    for batch in length_sorted_batches([len(s) for s in sequences], batch_size):
+        width = max(len(sequences[i]) for i in batch)
+        input_ids = torch.full((len(batch), width), pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, index in enumerate(batch):
+            input_ids[row, : len(sequences[index])] = torch.tensor(sequences[index])
+            attention_mask[row, : len(sequences[index])] = 1
+        with torch.inference_mode():
+            scores = score_batch(batch, input_ids, attention_mask)
+        for index, score in zip(batch, scores, strict=True):
+            results[index] = score
+    return results
+
+
+def mean_answer_logprobs(model, input_ids, attention_mask, prompt_lengths: list[int]) -> list:
+    """Mean log-probability of the tokens after each row's prompt (padding excluded)."""
+    import torch
+
+    device = model.device
+    logits = model(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device)).logits
+    means = []
+    for row, prompt_length in enumerate(prompt_lengths):
+        length = int(attention_mask[row].sum())
+        # The logits at position t predict token t + 1. Only the answer span is normalised:
+        # a full-vocabulary log_softmax over every position of the batch would cost far more.
+        answer_logits = logits[row, prompt_length - 1 : length - 1].float()
+        targets = input_ids[row, prompt_length:length].to(device)
+        token_logprobs = torch.log_softmax(answer_logits, dim=-1).gather(-1, targets[:, None])
+        means.append(float(token_logprobs.mean()))
+    return means
+
+
+def log_odds(mean_logprob: float) -> float:
+    """ORPO's log(P / (1 - P)) with P = exp(mean_logprob) < 1.
+
+    ``log(-expm1(lp))`` is log(1 - P) without the cancellation of 1 - exp(lp) for lp near 0.
+    A model certain of every token (lp == 0.0 exactly) has infinite odds.
+    """
+    return float(mean_logprob - np.log(-np.expm1(mean_logprob)))
+
+
+def pair_scores(row_id: str, chosen_logprob: float, rejected_logprob: float) -> dict:
+    margin = chosen_logprob - rejected_logprob
+    return {
+        "id": row_id,
+        "chosen_logprob": chosen_logprob,
+        "rejected_logprob": rejected_logprob,
+        "margin": margin,
+        "chosen_preferred": bool(margin > 0),
+        "log_odds_ratio": log_odds(chosen_logprob) - log_odds(rejected_logprob),
+    }
+
+
+def preference_scores(model, tokenizer, rows: list[dict], batch_size: int = 8) -> list[dict]:
+    """Score the chosen and rejected answer of every row; one dict per row, in input order."""
+    # Sequence 2k is row k's chosen answer, 2k + 1 its rejected one; both go through the same
+    # length-sorted batching, so a pair need not share a batch.
+    sequences, prompt_lengths = [], []
+    for row in rows:
+        for which in ("chosen", "rejected"):
+            ids, prompt_length = answer_sequence(tokenizer, row, which)
+            sequences.append(ids)
+            prompt_lengths.append(prompt_length)
+
+    def score_batch(indices, input_ids, attention_mask):
+        lengths = [prompt_lengths[i] for i in indices]
+        return mean_answer_logprobs(model, input_ids, attention_mask, lengths)
+
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0  # masked anyway
+    logprobs = map_length_sorted(sequences, batch_size, pad_id, score_batch)
+    return [
+        pair_scores(row["id"], logprobs[2 * k], logprobs[2 * k + 1]) for k, row in enumerate(rows)
+    ]
+
+
+def summarize_preferences(per_example: list[dict]) -> dict:
+    """Accuracy, mean margin and mean log odds ratio, each with its 95% bootstrap interval.
+
+    Accuracy is the share of pairs whose chosen answer has the higher mean log-probability; a tie
+    (margin exactly 0) counts as not preferred.
+    """
+    return {
+        "n": len(per_example),
+        "accuracy": as_dict(estimate_mean([float(e["chosen_preferred"]) for e in per_example])),
+        "margin": as_dict(estimate_mean([e["margin"] for e in per_example])),
+        "log_odds_ratio": as_dict(estimate_mean([e["log_odds_ratio"] for e in per_example])),
+    }

@@ -1,0 +1,84 @@
+"""The published setup as a preset: valid config, full DAG, and the QLoRA path on CPU."""
+
+import json
+
+import pytest
+import yaml
+
+from alignbench.evaluation.generate import generate_answers
+from alignbench.models.loading import load_base_model, load_tokenizer
+from tests.test_train import make_spec, run
+from tests.test_workflow import REPO, make_workdir, planned_jobs
+
+
+def paper_config():
+    return yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+
+
+@pytest.mark.workflow
+def test_paper_preset_validates_and_plans_the_full_dag(tmp_path):
+    workdir = make_workdir(tmp_path, paper_config())
+    jobs = planned_jobs(workdir, "report")
+    assert jobs["download_data"] == 1 and jobs["prepare_base_model"] == 1
+    assert jobs["train"] == 2 and jobs["generate"] == 3 and jobs["report"] == 1
+    assert "score_reward" not in jobs
+
+
+@pytest.mark.workflow
+def test_one_line_enables_the_orpo_from_sft_arm(tmp_path):
+    config = paper_config()
+    config["variants"]["orpo_from_sft"]["enabled"] = True
+    jobs = planned_jobs(make_workdir(tmp_path, config), "report")
+    assert jobs["train"] == 3 and jobs["generate"] == 4
+
+
+def test_paper_settings_match_the_published_ones():
+    config = paper_config()
+    assert config["model"]["hub"]["id"] == "meta-llama/Llama-3.2-1B"
+    assert config["data"]["hub"]["id"] == "mlabonne/orpo-dpo-mix-40k"
+    assert len(config["model"]["hub"]["revision"]) == len(config["data"]["hub"]["revision"]) == 40
+    assert config["data"]["split"] == {"seed": 42, "subset_size": 20000, "validation_fraction": 0.1}
+    assert config["quantization"]["load_in_4bit"] and config["quantization"]["quant_type"] == "nf4"
+    assert (config["lora"]["r"], config["lora"]["alpha"], config["lora"]["dropout"]) == (
+        32,
+        16,
+        0.05,
+    )
+    sft, orpo = config["variants"]["sft"]["args"], config["variants"]["orpo"]["args"]
+    assert (sft["learning_rate"], sft["weight_decay"], orpo["learning_rate"]) == (2e-5, 1e-3, 1e-5)
+    assert orpo["beta"] == 0.1 and sft["optim"] == orpo["optim"] == "paged_adamw_8bit"
+    for args in (sft, orpo):
+        assert args["per_device_train_batch_size"] * args["gradient_accumulation_steps"] == 32
+    assert config["generation"]["prompts"] == 1000
+    assert config["generation"]["max_new_tokens"] == 128
+
+
+def test_qlora_trains_and_generates_on_cpu_through_bitsandbytes(tmp_path, demo_tokenizer):
+    pytest.importorskip("bitsandbytes")
+    from alignbench.data.demo import generate_demo_rows
+    from alignbench.io import write_jsonl
+    from alignbench.models.random_init import TINY_SHAPE, save_random_llama
+
+    # bitsandbytes quantises in blocks of 64 values: the layers must be at least that wide.
+    shape = {**TINY_SHAPE, "hidden_size": 128, "intermediate_size": 256}
+    tiny_model_dir = save_random_llama(tmp_path / "model", demo_tokenizer, shape)
+
+    train_file = tmp_path / "train.jsonl"
+    rows = [{"id": f"row-{i}", **row} for i, row in enumerate(generate_demo_rows(8, seed=2))]
+    write_jsonl(train_file, rows)
+    spec = make_spec(tmp_path, tiny_model_dir, train_file, "sft")
+    spec["quantization"] = {
+        "load_in_4bit": True,
+        "quant_type": "nf4",
+        "double_quant": True,
+        "compute_dtype": "float32",
+    }
+    run(tmp_path, spec)
+    config = json.loads((tmp_path / "sft" / "adapter" / "adapter_config.json").read_text())
+    assert config["r"] == 4
+    model = load_base_model(tiny_model_dir, "fp32", "sdpa", spec["quantization"])
+    assert any("4bit" in type(module).__name__ for module in model.modules())
+    records = generate_answers(
+        model, load_tokenizer(tiny_model_dir), rows[:2], {"max_new_tokens": 4, "batch_size": 2}
+    )
+    assert [r["id"] for r in records] == ["row-0", "row-1"]

@@ -1,0 +1,126 @@
+"""Held-out preference scores on the tiny random model, checked against plain forward passes."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+
+from alignbench.evaluation.preferences import (
+    answer_sequence,
+    preference_scores,
+    summarize_preferences,
+)
+from tests.factories import make_row
+
+ANSWERS = [
+    ("5.", "6."),
+    ("The answer is five.", "Seven, I think, but I am not sure at all."),
+    ("2 + 3 = 5", "23"),
+    ("Five", "It is 5 because two plus three makes five."),
+    ("5", "4"),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_model_dir):
+    from alignbench.models.loading import load_variant
+
+    return load_variant(tiny_model_dir, [], "fp32")
+
+
+@pytest.fixture(scope="module")
+def rows():
+    """Pairs of different prompt and answer lengths, so batches need padding."""
+    rows = []
+    for i, (chosen, rejected) in enumerate(ANSWERS):
+        row = make_row(system=i % 2 == 0, turns=1 + i % 3)
+        row["chosen"][-1]["content"], row["rejected"][-1]["content"] = chosen, rejected
+        rows.append({"id": f"row-{i:06d}", **row})
+    return rows
+
+
+def swapped(row):
+    return {**row, "chosen": row["rejected"], "rejected": row["chosen"]}
+
+
+def test_answer_tokens_are_the_answer_and_its_end_of_turn(demo_tokenizer, rows):
+    ids, prompt_length = answer_sequence(demo_tokenizer, rows[0], "chosen")
+    assert demo_tokenizer.decode(ids[prompt_length:]) == "5.<|im_end|>\n"
+
+
+def test_batched_scores_equal_one_pair_at_a_time_in_input_order(tiny_model, demo_tokenizer, rows):
+    batched = preference_scores(tiny_model, demo_tokenizer, rows, batch_size=3)
+    single = [preference_scores(tiny_model, demo_tokenizer, [row])[0] for row in rows]
+    assert [s["id"] for s in batched] == [row["id"] for row in rows]
+    for b, s in zip(batched, single, strict=True):
+        for key in ("chosen_logprob", "rejected_logprob", "margin", "log_odds_ratio"):
+            assert b[key] == pytest.approx(s[key], abs=1e-4)
+
+
+def test_mean_logprob_matches_a_plain_forward_pass(tiny_model, demo_tokenizer, rows):
+    import torch
+
+    row = rows[1]
+    ids, prompt_length = answer_sequence(demo_tokenizer, row, "rejected")
+    with torch.no_grad():
+        logits = tiny_model(torch.tensor([ids])).logits[0]
+    logprobs = torch.log_softmax(logits, dim=-1)
+    expected = sum(
+        float(logprobs[position - 1, ids[position]]) for position in range(prompt_length, len(ids))
+    ) / (len(ids) - prompt_length)
+    scores = preference_scores(tiny_model, demo_tokenizer, rows, batch_size=4)[1]
+    assert scores["rejected_logprob"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_margin_and_log_odds_ratio_follow_their_definitions(tiny_model, demo_tokenizer, rows):
+    def log_odds(lp):
+        return lp - math.log1p(-math.exp(lp))
+
+    for s in preference_scores(tiny_model, demo_tokenizer, rows):
+        assert s["chosen_logprob"] < 0 and s["rejected_logprob"] < 0
+        assert s["margin"] == pytest.approx(s["chosen_logprob"] - s["rejected_logprob"])
+        assert s["chosen_preferred"] == (s["margin"] > 0)
+        expected = log_odds(s["chosen_logprob"]) - log_odds(s["rejected_logprob"])
+        assert s["log_odds_ratio"] == pytest.approx(expected)
+        # log odds rise with log P, so the ratio has the margin's sign.
+        assert (s["log_odds_ratio"] > 0) == (s["margin"] > 0)
+
+
+def test_swapping_chosen_and_rejected_negates_every_score(tiny_model, demo_tokenizer, rows):
+    forward = preference_scores(tiny_model, demo_tokenizer, rows, batch_size=3)
+    backward = preference_scores(tiny_model, demo_tokenizer, [swapped(r) for r in rows], 3)
+    assert all(s["margin"] != 0 for s in forward)  # no ties, so accuracies are complementary
+    for f, b in zip(forward, backward, strict=True):
+        assert b["margin"] == pytest.approx(-f["margin"], abs=1e-4)
+        assert b["log_odds_ratio"] == pytest.approx(-f["log_odds_ratio"], abs=1e-4)
+    accuracy = summarize_preferences(forward)["accuracy"]["mean"]
+    assert summarize_preferences(backward)["accuracy"]["mean"] == pytest.approx(1 - accuracy)
+
+
+def test_summary_of_hand_made_scores():
+    margins = [0.5, -0.2, 0.1, 0.3]
+    per_example = [
+        {"margin": m, "chosen_preferred": m > 0, "log_odds_ratio": 2 * m} for m in margins
+    ]
+    summary = summarize_preferences(per_example)
+    assert summary["n"] == 4
+    assert summary["accuracy"]["mean"] == pytest.approx(0.75)
+    assert summary["margin"]["mean"] == pytest.approx(0.175)
+    assert summary["log_odds_ratio"]["mean"] == pytest.approx(0.35)
+    for key in ("accuracy", "margin", "log_odds_ratio"):
+        low, high = summary[key]["interval"]
+        assert low <= summary[key]["mean"] <= high
+
+
+def test_a_template_whose_prompt_is_not_a_prefix_is_refused(demo_tokenizer, tiny_model, rows):
+    tokenizer = copy.deepcopy(demo_tokenizer)
+    # The generation prompt adds a line that the rendered conversation does not have.
+    tokenizer.chat_template = (
+        "{% if add_generation_prompt %}Answer briefly.\n{% endif %}"
+        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}assistant:{% endif %}"
+    )
+    with pytest.raises(ValueError, match="row-000002.*not a prefix"):
+        preference_scores(tiny_model, tokenizer, rows[2:3])

@@ -1,0 +1,12 @@
+"""Snakemake adapter: paired differences between every pair of variants on shared prompts."""
+
+from alignbench.evaluation.aggregate import compare_variants
+from alignbench.io import read_json, write_json
+from alignbench.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+summaries = {
+    variant: read_json(path)
+    for variant, path in zip(snakemake.params.variants, snakemake.input.summaries, strict=True)
+}
+write_json(snakemake.output.comparisons, compare_variants(summaries))
