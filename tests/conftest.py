@@ -31,3 +31,24 @@ def tiny_model_dir(tmp_path_factory, demo_tokenizer):
     from alignbench.models.random_init import TINY_SHAPE, save_random_llama
 
     return save_random_llama(tmp_path_factory.mktemp("tiny-llama"), demo_tokenizer, TINY_SHAPE)
+
+
+@pytest.fixture(scope="session")
+def tiny_reward_model_dir(tmp_path_factory, demo_tokenizer):
+    """A random one-output sequence classifier with the demo tokenizer: a reward model stand-in."""
+    import torch
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    from alignbench.models.random_init import TINY_SHAPE
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(demo_tokenizer),
+        num_labels=1,
+        pad_token_id=demo_tokenizer.pad_token_id,
+        **TINY_SHAPE,
+    )
+    out_dir = tmp_path_factory.mktemp("tiny-reward")
+    LlamaForSequenceClassification(config).save_pretrained(out_dir)
+    demo_tokenizer.save_pretrained(out_dir)
+    return out_dir

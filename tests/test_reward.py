@@ -18,28 +18,8 @@ GENERATIONS = ["5", "It is five.", "The sum of two and three is five, as anyone 
 
 
 @pytest.fixture(scope="module")
-def reward_model_dir(tmp_path_factory, demo_tokenizer):
-    import torch
-    from transformers import LlamaConfig, LlamaForSequenceClassification
-
-    from alignbench.models.random_init import TINY_SHAPE
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(demo_tokenizer),
-        num_labels=1,
-        pad_token_id=demo_tokenizer.pad_token_id,
-        **TINY_SHAPE,
-    )
-    out_dir = tmp_path_factory.mktemp("tiny-reward")
-    LlamaForSequenceClassification(config).save_pretrained(out_dir)
-    demo_tokenizer.save_pretrained(out_dir)
-    return out_dir
-
-
-@pytest.fixture(scope="module")
-def reward_model(reward_model_dir):
-    return load_reward_model(str(reward_model_dir))
+def reward_model(tiny_reward_model_dir):
+    return load_reward_model(str(tiny_reward_model_dir))
 
 
 @pytest.fixture(scope="module")

@@ -94,29 +94,8 @@ def edit_config(workdir: Path, edit) -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny_reward_model(tmp_path_factory, demo_tokenizer):
-    """A randomly initialised one-output classifier: exercises the reward rule, no download."""
-    import torch
-    from transformers import LlamaConfig, LlamaForSequenceClassification
-
-    from alignbench.models.random_init import TINY_SHAPE
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(demo_tokenizer),
-        num_labels=1,
-        pad_token_id=demo_tokenizer.pad_token_id,
-        **TINY_SHAPE,
-    )
-    path = tmp_path_factory.mktemp("tiny-reward")
-    LlamaForSequenceClassification(config).save_pretrained(path)
-    demo_tokenizer.save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, tiny_model_dir, tiny_reward_model):
-    config = tiny_config(tiny_model_dir, tiny_reward_model)
+def finished_run(tmp_path_factory, tiny_model_dir, tiny_reward_model_dir):
+    config = tiny_config(tiny_model_dir, tiny_reward_model_dir)
     workdir = make_workdir(tmp_path_factory.mktemp("run"), config)
     result = snakemake(workdir, "report")
     assert result.returncode == 0, result.stderr[-5000:]
