@@ -82,3 +82,28 @@ def test_qlora_trains_and_generates_on_cpu_through_bitsandbytes(tmp_path, demo_t
         model, load_tokenizer(tiny_model_dir), rows[:2], {"max_new_tokens": 4, "batch_size": 2}
     )
     assert [r["id"] for r in records] == ["row-0", "row-1"]
+
+
+def test_the_paper_chat_template_trains_and_keeps_answers_separable(tmp_path, demo_tokenizer):
+    """Llama-3.2-1B base has no chat template; the preset's plain one must work end to end."""
+    import copy
+
+    from alignbench.data.demo import generate_demo_rows
+    from alignbench.evaluation.preferences import answer_sequence
+    from alignbench.io import write_jsonl
+    from alignbench.models.base import prepare_tokenizer
+    from alignbench.models.random_init import TINY_SHAPE, save_random_llama
+
+    tokenizer = prepare_tokenizer(
+        copy.deepcopy(demo_tokenizer), str(REPO / "config" / "templates" / "plain_chat.jinja")
+    )
+    model_dir = save_random_llama(tmp_path / "model", tokenizer, TINY_SHAPE)
+    rows = [{"id": f"row-{i}", **row} for i, row in enumerate(generate_demo_rows(8, seed=4))]
+    write_jsonl(tmp_path / "train.jsonl", rows)
+    for method in ("sft", "orpo"):
+        run(tmp_path, make_spec(tmp_path, model_dir, tmp_path / "train.jsonl", method))
+        assert (tmp_path / method / "adapter" / "adapter_model.safetensors").exists()
+    ids, prompt_length = answer_sequence(load_tokenizer(model_dir), rows[0], "chosen")
+    answer = rows[0]["chosen"][-1]["content"]
+    assert tokenizer.decode(ids[prompt_length:]) == f"{answer}{tokenizer.eos_token}\n\n"
+    assert tokenizer.decode(ids[:prompt_length]).endswith("### Assistant:\n")

@@ -66,6 +66,7 @@ def generate_answers(
     records: list[dict | None] = [None] * len(rows)
     for batch in length_sorted_batches([len(p) for p in prompts], decoding["batch_size"]):
         encoded = tokenizer.pad({"input_ids": [prompts[i] for i in batch]}, return_tensors="pt")
+        encoded = encoded.to(model.device)
         with torch.inference_mode():
             output = model.generate(
                 **encoded,

@@ -13,7 +13,7 @@ import logging
 
 from alignbench.evaluation.preferences import map_length_sorted
 from alignbench.evaluation.stats import as_dict, estimate_mean
-from alignbench.models.hardware import resolve_precision, torch_dtype
+from alignbench.models.hardware import inference_device, resolve_precision, torch_dtype
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def load_reward_model(path_or_id: str, precision: str = "fp32"):
     # The classifier reads the logit at the last non-pad token, found through pad_token_id;
     # without it, batches of more than one sequence are refused.
     model.config.pad_token_id = tokenizer.pad_token_id
-    return model.eval(), tokenizer
+    return model.to(inference_device()).eval(), tokenizer
 
 
 def render_scored_text(tokenizer, messages: list[dict], answer: str) -> list[int]:

@@ -20,6 +20,19 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def inference_device() -> str:
+    """Where evaluation runs: the (current) GPU when there is one, else the CPU."""
+    return "cuda" if cuda_available() else "cpu"
+
+
+def quantized_device_map() -> dict | None:
+    """4-bit weights are placed while loading: on this process's GPU (LOCAL_RANK under
+    accelerate/torchrun, so each rank holds its own copy), or left on the CPU without one."""
+    import os
+
+    return {"": int(os.environ.get("LOCAL_RANK", 0))} if cuda_available() else None
+
+
 def flash_attention_available() -> bool:
     return cuda_available() and importlib.util.find_spec("flash_attn") is not None
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alignbench.models.hardware import resolve_attention, torch_dtype
+from alignbench.models.hardware import (
+    inference_device,
+    quantized_device_map,
+    resolve_attention,
+    torch_dtype,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ def load_base_model(
     }
     if quantization and quantization.get("load_in_4bit"):
         kwargs["quantization_config"] = bnb_config(quantization)
+        kwargs["device_map"] = quantized_device_map()
     log.info("Loading %s with %s", base_dir, {k: str(v) for k, v in kwargs.items()})
     return AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
 
@@ -71,6 +77,7 @@ def load_variant(
     precision: str,
     attn_implementation: str = "sdpa",
 ):
-    """The variant as one plain model: base weights with every adapter of its chain merged."""
+    """The variant as one plain model: base weights with every adapter of its chain merged,
+    on the GPU when there is one."""
     model = load_base_model(base_dir, precision, attn_implementation)
-    return merge_adapters(model, adapter_dirs).eval()
+    return merge_adapters(model, adapter_dirs).to(inference_device()).eval()
