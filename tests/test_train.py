@@ -87,3 +87,26 @@ def test_resume_only_from_an_identical_interrupted_run(tmp_path):
     changed = {"variant": "sft", "args": {"learning_rate": 2e-4}}
     assert resumable_checkpoint(partial, changed) is False  # stale checkpoint discarded
     assert not (partial / "checkpoints").exists()
+
+
+def test_two_ranks_under_accelerate_launch_train_one_adapter(tmp_path, tiny_model_dir, train_file):
+    """The multi-GPU path, on CPU: accelerate starts two gloo ranks (FACTS §6)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    spec = make_spec(tmp_path, tiny_model_dir, train_file, "sft")
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    command = ["accelerate", "launch", "--multi_gpu", "--num_processes", "2"]
+    command += ["--main_process_port", "0", "--module", "alignbench.train", str(spec_path)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Rank 0 of 2 processes" in result.stderr and "Rank 1 of 2 processes" in result.stderr
+    assert (tmp_path / "sft" / "adapter" / "adapter_model.safetensors").exists()
+    history = json.loads((tmp_path / "sft" / "log_history.json").read_text())
+    assert history[-1]["step"] == 2
+    assert not (tmp_path / "sft" / "adapter.partial").exists()

@@ -260,3 +260,15 @@ def test_broken_local_rows_are_counted_not_fatal(tmp_path, tiny_model_dir):
         "missing_prompt": 1,
     }
     assert report["split"]["train"] + report["split"]["validation"] == 27
+
+
+def test_several_gpus_launch_training_with_one_rank_each(tmp_path, tiny_model_dir):
+    workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
+    target = "results/models/sft/seed1/log_history.json"
+    single = snakemake(workdir, target, "--dry-run", "--printshellcmds")
+    assert "OMP_NUM_THREADS=2 python -m alignbench.train" in single.stdout
+    several = snakemake(
+        workdir, target, "--dry-run", "--printshellcmds", "--set-resources", "train:gpu=2"
+    )
+    assert several.returncode == 0, several.stderr[-2000:]
+    assert "OMP_NUM_THREADS=1 accelerate launch --multi_gpu --num_processes 2" in several.stdout

@@ -114,11 +114,21 @@ def resumable_checkpoint(partial: Path, spec: dict) -> bool:
 
 def train(spec: dict) -> Path:
     """Train the adapter described by ``spec``; return the finished adapter folder."""
+    from accelerate import PartialState
+
     method = METHODS[spec["method"]]
     trainer_cls, config_cls = method.trainer_and_config()
     adapter_dir = Path(spec["output_dir"])
     partial = adapter_dir.with_name(adapter_dir.name + ".partial")
-    resume = resumable_checkpoint(partial, spec)
+    # Under accelerate/torchrun every rank runs this: only the main one clears or keeps the
+    # partial folder; the others then resume exactly when it kept a checkpoint.
+    state = PartialState(cpu=not cuda_available())
+    with state.main_process_first():
+        if state.is_main_process:
+            resume = resumable_checkpoint(partial, spec)
+        else:
+            resume = any((partial / "checkpoints").glob("checkpoint-*"))
+    log.info("Rank %d of %d processes", state.process_index, state.num_processes)
     if resume:
         log.info("Resuming from the checkpoint in %s", partial)
 

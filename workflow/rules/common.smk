@@ -81,6 +81,22 @@ def parent_adapters(wildcards):
     return adapter_dirs(wildcards.trained, wildcards.seed)[:-1]
 
 
+def training_launcher(wildcards, threads, resources):
+    """Plain Python for one device; `accelerate launch` with one rank per GPU for several.
+
+    The number of GPUs is the job's `gpu` resource (1 in the rule; a profile can raise it, e.g.
+    `set-resources: train: gpu: 4`). Each rank gets an equal share of the CPU threads.
+    """
+    ranks = max(1, int(resources.get("gpu", 1)))
+    omp = f"OMP_NUM_THREADS={max(1, threads // ranks)}"
+    if ranks == 1:
+        return f"{omp} python -m"
+    return (
+        f"{omp} accelerate launch --multi_gpu --num_processes {ranks} "
+        "--main_process_port 0 --module"
+    )
+
+
 def train_spec(wildcards):
     """Everything the training command needs, from the config, as one JSON-able dict."""
     variant, seed = wildcards.trained, int(wildcards.seed)
@@ -100,6 +116,19 @@ def train_spec(wildcards):
         "train_data": "results/data/train.jsonl",
         "output_dir": f"{out}/adapter",
         "history": f"{out}/log_history.json",
+    }
+
+
+def model_source_settings():
+    """What decides the base checkpoint: its source's settings and the chat template.
+
+    The attention implementation is left out: it changes how the model runs, not the files.
+    """
+    source = config["model"]["source"]
+    return {
+        "source": source,
+        source: config["model"].get(source),
+        "chat_template": config["model"]["chat_template"],
     }
 
 

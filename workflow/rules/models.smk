@@ -16,6 +16,6 @@ rule prepare_base_model:
     resources:
         mem_mb=8000,
     params:
-        model=config["model"],
+        model=model_source_settings(),
     script:
         "../scripts/prepare_base_model.py"

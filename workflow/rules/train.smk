@@ -36,6 +36,7 @@ rule train:
         mem_mb=12000,
         gpu=1,
         runtime=720,
+    params:
+        launch=training_launcher,
     shell:
-        "OMP_NUM_THREADS={threads} TRL_EXPERIMENTAL_SILENCE=1 "
-        "python -m alignbench.train {input.spec} > {log} 2>&1"
+        "TRL_EXPERIMENTAL_SILENCE=1 {params.launch} alignbench.train {input.spec} > {log} 2>&1"
