@@ -7,8 +7,9 @@ min_version("9.0")
 
 
 # The offline demo is the default. A config given with --configfile replaces it instead of being
-# merged into it, so that a preset never inherits the demo's variants or data settings.
-if not config:
+# merged into it, so that a preset never inherits the demo's variants or data settings;
+# --config key=value alone still edits the demo.
+if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
 

@@ -44,18 +44,15 @@ class TokenCounts:
 
 def count_tokens(rows: list[dict], tokenizer) -> TokenCounts:
     """Exact token totals of a split under the model's chat template."""
-    from alignbench.data.filtering import token_lengths
+    from alignbench.data.chat import render_conversation, render_prompt
+    from alignbench.data.conversation import prompt_messages
 
     prompt = chosen = rejected = 0
     for row in rows:
-        prompt_len, _ = token_lengths(row, tokenizer)
-        for side in ("chosen", "rejected"):
-            full = len(tokenizer.apply_chat_template(row[side], tokenize=True, return_dict=False))
-            if side == "chosen":
-                chosen += full - prompt_len
-            else:
-                rejected += full - prompt_len
+        prompt_len = len(render_prompt(tokenizer, prompt_messages(row)))
         prompt += prompt_len
+        chosen += len(render_conversation(tokenizer, row["chosen"])) - prompt_len
+        rejected += len(render_conversation(tokenizer, row["rejected"])) - prompt_len
     return TokenCounts(len(rows), prompt, chosen, rejected, measured=True)
 
 
@@ -128,6 +125,11 @@ def main(argv: list[str] | None = None) -> None:
         counts = count_tokens(read_jsonl(options.train), load_tokenizer(options.tokenizer))
     else:
         split = config["data"]["split"]
+        if split.get("subset_size") is None:
+            parser.error(
+                "this config keeps every row (data.split.subset_size: null), so the row count "
+                "is unknown without the data: pass --train and --tokenizer."
+            )
         counts = estimate_tokens(round(split["subset_size"] * (1 - split["validation_fraction"])))
     costs = variant_costs(config, counts, options.parameters, options.utilisation)
     print(format_costs(costs, counts, options.utilisation))

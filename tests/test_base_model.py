@@ -34,3 +34,14 @@ def test_missing_chat_template_asks_for_one(demo_tokenizer):
         prepare_tokenizer(tokenizer, chat_template=None)
     template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
     assert prepare_tokenizer(tokenizer, template).chat_template == template
+
+
+def test_a_template_path_is_read_and_a_missing_one_is_an_error(tmp_path, demo_tokenizer):
+    import copy
+
+    template = "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    (tmp_path / "chat.jinja").write_text(template)
+    tokenizer = prepare_tokenizer(copy.deepcopy(demo_tokenizer), str(tmp_path / "chat.jinja"))
+    assert tokenizer.chat_template == template
+    with pytest.raises(FileNotFoundError, match="neither a Jinja template nor a file"):
+        prepare_tokenizer(copy.deepcopy(demo_tokenizer), "config/templates/typo.jinja")

@@ -1,9 +1,9 @@
 import pytest
 
+from alignbench.data.chat import render_prompt
 from alignbench.evaluation.generate import (
     generate_answers,
     length_sorted_batches,
-    render_prompt,
     split_new_tokens,
 )
 from alignbench.models.loading import load_variant

@@ -107,3 +107,4 @@ def test_the_paper_chat_template_trains_and_keeps_answers_separable(tmp_path, de
     answer = rows[0]["chosen"][-1]["content"]
     assert tokenizer.decode(ids[prompt_length:]) == f"{answer}{tokenizer.eos_token}\n\n"
     assert tokenizer.decode(ids[:prompt_length]).endswith("### Assistant:\n")
+    assert ids[0] == tokenizer.bos_token_id and ids[1] != tokenizer.bos_token_id

@@ -26,6 +26,8 @@ def broken(mutate):
         (lambda r: r.update(chosen=[]), "chosen_empty_or_not_a_list"),
         (lambda r: r["chosen"][1].update(role="robot"), "chosen_unknown_role"),
         (lambda r: r["rejected"][1].pop("content"), "rejected_message_without_role_or_content"),
+        (lambda r: r["chosen"][1].update(text=r["chosen"][1].pop("content")),
+         "chosen_message_without_role_or_content"),
         (lambda r: r["chosen"][-1].update(content=None), "chosen_content_not_a_string"),
         (lambda r: r["chosen"].pop(), "chosen_does_not_end_with_assistant"),
         (lambda r: r["chosen"][-1].update(content="  "), "chosen_empty_final_answer"),

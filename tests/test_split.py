@@ -48,3 +48,11 @@ def test_rows_carry_a_stable_id_from_their_raw_position():
     splits, _ = make_split(rows, None, 0.2, seed=3)
     for row in splits["train"] + splits["validation"]:
         assert row["prompt"] == f"p{int(row['id'].split('-')[1])}"
+
+
+def test_a_source_id_column_never_replaces_the_stable_id():
+    rows = [{**make_row(), "id": 7} for _ in range(10)]
+    splits, _ = make_split(rows, None, 0.2, seed=3)
+    ids = [row["id"] for row in splits["train"] + splits["validation"]]
+    assert len(set(ids)) == 10 and all(i.startswith("row-") for i in ids)
+    assert {row["source_id"] for row in splits["train"]} == {7}

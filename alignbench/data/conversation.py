@@ -17,10 +17,6 @@ def reference_answer(row: dict) -> str:
     return row["chosen"][-1]["content"]
 
 
-def rejected_answer(row: dict) -> str:
-    return row["rejected"][-1]["content"]
-
-
 def to_prompt_completion(row: dict) -> dict:
     """SFT example in TRL's conversational prompt/completion form (loss on the completion only)."""
     return {

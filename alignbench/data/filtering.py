@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from alignbench.data.chat import render_conversation, render_prompt
 from alignbench.data.conversation import prompt_messages
 
 
@@ -21,13 +22,8 @@ def prompt_key(row: dict) -> str:
 
 def token_lengths(row: dict, tokenizer) -> tuple[int, int]:
     """(prompt tokens, prompt + longest answer tokens) under the model's chat template."""
-    prompt = tokenizer.apply_chat_template(
-        prompt_messages(row), tokenize=True, add_generation_prompt=True, return_dict=False
-    )
-    longest = 0
-    for side in ("chosen", "rejected"):
-        full = tokenizer.apply_chat_template(row[side], tokenize=True, return_dict=False)
-        longest = max(longest, len(full))
+    prompt = render_prompt(tokenizer, prompt_messages(row))
+    longest = max(len(render_conversation(tokenizer, row[side])) for side in ("chosen", "rejected"))
     return len(prompt), longest
 
 

@@ -18,7 +18,7 @@ def conversation_problem(messages) -> str | None:
     if not isinstance(messages, list) or not messages:
         return "empty_or_not_a_list"
     for message in messages:
-        if not isinstance(message, dict) or set(message) < {"role", "content"}:
+        if not isinstance(message, dict) or not {"role", "content"} <= set(message):
             return "message_without_role_or_content"
         if message["role"] not in ROLES:
             return "unknown_role"

@@ -46,7 +46,10 @@ def validate_rows(
         elif rows[index]["source"] in exclude_sources:
             dropped["excluded_source"] += 1
         else:
-            kept.append({"id": f"row-{index:06d}", **rows[index]})
+            row = dict(rows[index])
+            if "id" in row:  # the source's own id is kept, but ours must be unique and stable
+                row["source_id"] = row.pop("id")
+            kept.append({"id": f"row-{index:06d}", **row})
     return kept, dropped
 
 

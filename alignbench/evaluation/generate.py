@@ -12,15 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from alignbench.data.chat import render_prompt
 from alignbench.data.conversation import prompt_messages, reference_answer
 
 log = logging.getLogger(__name__)
-
-
-def render_prompt(tokenizer, messages: list[dict]) -> list[int]:
-    return tokenizer.apply_chat_template(
-        messages, tokenize=True, add_generation_prompt=True, return_dict=False
-    )
 
 
 def length_sorted_batches(lengths: list[int], batch_size: int) -> Iterator[list[int]]:

@@ -16,15 +16,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from alignbench.data.chat import render_conversation, render_prompt
 from alignbench.data.conversation import prompt_messages
-from alignbench.evaluation.generate import length_sorted_batches, render_prompt
+from alignbench.evaluation.generate import length_sorted_batches
 from alignbench.evaluation.stats import as_dict, estimate_mean
-
-
-def render_conversation(tokenizer, messages: list[dict]) -> list[int]:
-    return tokenizer.apply_chat_template(
-        messages, tokenize=True, add_generation_prompt=False, return_dict=False
-    )
 
 
 def answer_sequence(tokenizer, row: dict, which: str) -> tuple[list[int], int]:

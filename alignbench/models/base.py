@@ -104,12 +104,27 @@ def download_hub_checkpoint(model_id: str, revision: str) -> Path:
     return Path(path)
 
 
+def read_chat_template(chat_template: str) -> str:
+    """The template itself, or the text of the file it names.
+
+    Jinja markup means a template; anything else is a path, which must exist: a mistyped path
+    must not silently become a "template" that renders every prompt as the path.
+    """
+    if "{{" in chat_template or "{%" in chat_template:
+        return chat_template
+    path = Path(chat_template)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"model.chat_template: {chat_template} is neither a Jinja template nor a file "
+            "(paths are relative to the directory Snakemake runs in)."
+        )
+    return path.read_text()
+
+
 def prepare_tokenizer(tokenizer, chat_template: str | None):
     """Give the tokenizer a chat template and a pad token, failing clearly when none is known."""
     if chat_template:
-        template_path = Path(chat_template)
-        is_file = len(chat_template) < 512 and template_path.is_file()
-        tokenizer.chat_template = template_path.read_text() if is_file else chat_template
+        tokenizer.chat_template = read_chat_template(chat_template)
     if not tokenizer.chat_template:
         raise ValueError(
             "The base model's tokenizer has no chat template. Set model.chat_template in the "

@@ -46,4 +46,3 @@ METHODS = {
     "orpo": Method("orpo", to_preference, _orpo),
     "dpo": Method("dpo", to_preference, _dpo),
 }
-TRAINED_METHODS = tuple(METHODS)

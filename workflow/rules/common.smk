@@ -4,7 +4,12 @@ from snakemake.utils import validate
 
 from alignbench.models.base import embedded_gguf_path
 from alignbench.models.hardware import resolve_attention
-from alignbench.variants import enabled_variants, lineage, validate_variants
+from alignbench.variants import (
+    enabled_variants,
+    lineage,
+    trained_variants,
+    validate_variants,
+)
 
 validate(config, "../schemas/config.schema.yaml")
 resolve_attention(config["model"]["attn_implementation"])
@@ -17,7 +22,7 @@ CONDA_ENV = "../../envs/alignbench.yaml"
 VARIANT_CONFIG = enabled_variants(config["variants"])
 validate_variants(VARIANT_CONFIG)
 VARIANTS = list(VARIANT_CONFIG)
-TRAINED = [name for name in VARIANTS if VARIANT_CONFIG[name]["method"] != "none"]
+TRAINED = trained_variants(VARIANT_CONFIG)
 SEEDS = config["training"]["seeds"]
 REWARD_MODEL = config["evaluation"]["reward_model"]
 
@@ -138,8 +143,22 @@ def data_source_settings():
     return {"source": source, source: config["data"][source]}
 
 
-def embedded_model_file(wildcards):
-    """The embedded GGUF as a declared input when the demo model is used (none otherwise)."""
-    if config["model"]["source"] == "gguf_embedded":
-        return {"gguf": str(embedded_gguf_path())}
+def base_model_files(wildcards):
+    """Local files that decide the base checkpoint, as inputs: editing one rebuilds it."""
+    model = config["model"]
+    files = {}
+    if model["source"] == "gguf_embedded":
+        files["gguf"] = str(embedded_gguf_path())
+    elif model["source"] == "local":
+        files["local_config"] = f"{model['local']['path']}/config.json"
+    template = model["chat_template"]
+    if template and "{{" not in template and "{%" not in template:
+        files["chat_template"] = template
+    return files
+
+
+def local_data_file(wildcards):
+    """The local data file as an input, so that editing it reruns the data stage."""
+    if config["data"]["source"] == "local":
+        return {"local": config["data"]["local"]["path"]}
     return {}

@@ -2,6 +2,8 @@
 
 
 rule download_data:
+    input:
+        unpack(local_data_file),
     output:
         raw="results/data/raw.jsonl",
         info="results/data/raw_info.json",

@@ -3,7 +3,7 @@
 
 rule prepare_base_model:
     input:
-        unpack(embedded_model_file),
+        unpack(base_model_files),
     output:
         model=directory("results/models/base"),
     log:
