@@ -108,3 +108,34 @@ def test_the_paper_chat_template_trains_and_keeps_answers_separable(tmp_path, de
     assert tokenizer.decode(ids[prompt_length:]) == f"{answer}{tokenizer.eos_token}\n\n"
     assert tokenizer.decode(ids[:prompt_length]).endswith("### Assistant:\n")
     assert ids[0] == tokenizer.bos_token_id and ids[1] != tokenizer.bos_token_id
+
+
+def test_qlora_on_a_parent_starts_from_parents_merged_in_full_precision(tmp_path, demo_tokenizer):
+    """Merging into 4-bit weights would round a small LoRA update away."""
+    pytest.importorskip("bitsandbytes")
+    import torch
+
+    from alignbench.data.demo import generate_demo_rows
+    from alignbench.io import write_jsonl
+    from alignbench.models.loading import load_variant
+    from alignbench.models.random_init import TINY_SHAPE, save_random_llama
+    from alignbench.train.run import merged_start_dir, prepare_merged_start
+
+    shape = {**TINY_SHAPE, "hidden_size": 128, "intermediate_size": 256}
+    model_dir = save_random_llama(tmp_path / "model", demo_tokenizer, shape)
+    rows = [{"id": f"row-{i}", **row} for i, row in enumerate(generate_demo_rows(8, seed=5))]
+    write_jsonl(tmp_path / "train.jsonl", rows)
+    run(tmp_path, make_spec(tmp_path, model_dir, tmp_path / "train.jsonl", "sft"))
+    parent = tmp_path / "sft" / "adapter"
+    spec = make_spec(tmp_path, model_dir, tmp_path / "train.jsonl", "dpo", parents=[parent])
+    spec["quantization"] = {"load_in_4bit": True, "quant_type": "nf4", "compute_dtype": "float32"}
+
+    partial = tmp_path / "partial"
+    prepare_merged_start(spec, partial)
+    expected = load_variant(model_dir, [parent], "fp32").state_dict()
+    start = load_variant(merged_start_dir(partial), [], "fp32").state_dict()
+    assert expected.keys() == start.keys()
+    assert all(torch.equal(expected[k], start[k]) for k in expected)
+
+    run(tmp_path, spec)  # trains on the 4-bit copy of that merged checkpoint
+    assert (tmp_path / "dpo" / "adapter" / "adapter_model.safetensors").exists()

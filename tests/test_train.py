@@ -110,3 +110,15 @@ def test_two_ranks_under_accelerate_launch_train_one_adapter(tmp_path, tiny_mode
     history = json.loads((tmp_path / "sft" / "log_history.json").read_text())
     assert history[-1]["step"] == 2
     assert not (tmp_path / "sft" / "adapter.partial").exists()
+
+
+def test_changed_training_data_changes_the_fingerprint(tmp_path, tiny_model_dir, train_file):
+    from alignbench.train.run import run_fingerprint
+
+    data = tmp_path / "train.jsonl"
+    data.write_bytes(train_file.read_bytes())
+    spec = make_spec(tmp_path, tiny_model_dir, data, "sft")
+    before = run_fingerprint(spec)
+    assert str(data) in before["inputs"]
+    data.write_text(data.read_text() + "\n")
+    assert run_fingerprint(spec) != before and run_fingerprint(spec)["spec"] == before["spec"]

@@ -12,6 +12,7 @@ folder let a rerun resume, but only when its spec is identical to the interrupte
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -75,18 +76,44 @@ def load_training_data(path: str, method_name: str):
     return Dataset.from_list([method.to_example(row) for row in read_jsonl(path)])
 
 
-def load_starting_model(spec: dict):
-    """Base model (4-bit for QLoRA) with the parent variant's adapters merged in."""
-    quantization = spec.get("quantization") or {}
-    precision = resolve_precision(spec["precision"])
+def weight_precision(spec: dict) -> str:
     # Weights stay fp32 on CPU (autocast does the bf16 work); on a GPU they are loaded in the
-    # training precision, or in 4 bit for QLoRA.
-    weight_precision = precision if cuda_available() else "fp32"
-    model = load_base_model(
-        spec["base_model"], weight_precision, spec["attn_implementation"], quantization
-    )
-    model = merge_adapters(model, spec["parent_adapters"])
-    if quantization.get("load_in_4bit"):
+    # training precision (or in 4 bit for QLoRA).
+    return resolve_precision(spec["precision"]) if cuda_available() else "fp32"
+
+
+def quantized(spec: dict) -> bool:
+    return bool((spec.get("quantization") or {}).get("load_in_4bit"))
+
+
+def merged_start_dir(partial: Path) -> Path:
+    return partial / "start"
+
+
+def prepare_merged_start(spec: dict, partial: Path) -> None:
+    """For QLoRA on top of a parent variant: merge the parents in full precision and save.
+
+    Merging a LoRA update into 4-bit weights re-quantises them, and a small update mostly rounds
+    away; so the parents are folded into the full-precision base first, and that checkpoint is
+    what gets quantised for training. Runs on the main process only, once per partial folder.
+    """
+    start = merged_start_dir(partial)
+    if not (quantized(spec) and spec["parent_adapters"]) or (start / "config.json").exists():
+        return
+    model = load_base_model(spec["base_model"], weight_precision(spec), spec["attn_implementation"])
+    merge_adapters(model, spec["parent_adapters"]).save_pretrained(start)
+
+
+def load_starting_model(spec: dict, partial: Path):
+    """The model training starts from: base + parent adapters, in 4 bit for QLoRA."""
+    quantization = spec.get("quantization") or {}
+    precision, attention = weight_precision(spec), spec["attn_implementation"]
+    if quantized(spec) and spec["parent_adapters"]:
+        model = load_base_model(merged_start_dir(partial), precision, attention, quantization)
+    else:
+        model = load_base_model(spec["base_model"], precision, attention, quantization)
+        model = merge_adapters(model, spec["parent_adapters"])
+    if quantized(spec):
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(
@@ -99,16 +126,33 @@ def load_starting_model(spec: dict):
     return model
 
 
-def resumable_checkpoint(partial: Path, spec: dict) -> bool:
-    """Resume only from an interrupted run with exactly this spec; otherwise start clean."""
-    previous = partial / "train_spec.json"
-    same_run = previous.exists() and read_json(previous) == spec
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_fingerprint(spec: dict) -> dict:
+    """The spec plus digests of the files training reads: a checkpoint from an interrupted run
+    is reused only if neither the settings nor the data, base model or parents changed."""
+    base = Path(spec["base_model"])
+    files = [Path(spec["train_data"]), base / "config.json", base / "origin.json"]
+    files += [Path(p) / "adapter_model.safetensors" for p in spec["parent_adapters"]]
+    return {"spec": spec, "inputs": {str(f): file_digest(f) for f in files if f.exists()}}
+
+
+def resumable_checkpoint(partial: Path, fingerprint: dict) -> bool:
+    """Resume only from an interrupted run with exactly this fingerprint; else start clean."""
+    previous = partial / "fingerprint.json"
+    same_run = previous.exists() and read_json(previous) == fingerprint
     has_checkpoint = any((partial / "checkpoints").glob("checkpoint-*"))
     if same_run and has_checkpoint:
         return True
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    write_json(previous, spec)
+    write_json(previous, fingerprint)
     return False
 
 
@@ -125,7 +169,8 @@ def train(spec: dict) -> Path:
     state = PartialState(cpu=not cuda_available())
     with state.main_process_first():
         if state.is_main_process:
-            resume = resumable_checkpoint(partial, spec)
+            resume = resumable_checkpoint(partial, run_fingerprint(spec))
+            prepare_merged_start(spec, partial)
         else:
             resume = any((partial / "checkpoints").glob("checkpoint-*"))
     log.info("Rank %d of %d processes", state.process_index, state.num_processes)
@@ -134,7 +179,7 @@ def train(spec: dict) -> Path:
 
     tokenizer = load_tokenizer(spec["base_model"])
     trainer = trainer_cls(
-        model=load_starting_model(spec),
+        model=load_starting_model(spec, partial),
         args=trainer_args(config_cls, spec, partial),
         train_dataset=load_training_data(spec["train_data"], spec["method"]),
         processing_class=tokenizer,
