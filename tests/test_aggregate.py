@@ -41,3 +41,22 @@ def test_comparisons_pair_later_variants_with_earlier_ones():
     assert same_vs_base["mean"] == 0 and same_vs_base["p_value"] == 1.0
     assert not same_vs_base["distinguishable"]
     assert same_vs_sft["mean"] == pytest.approx(-0.2) and same_vs_sft["p_value"] < 0.01
+
+
+def test_a_difference_that_flips_sign_between_seeds_is_not_distinguishable():
+    base = {str(i): 0.5 for i in range(30)}
+    # seed1 is far better than the base, seed2 slightly worse: the pooled mean is positive and
+    # its prompt-resampled interval excludes zero, yet the seeds disagree.
+    lucky = {"seed1": {i: 0.9 for i in base}, "seed2": {i: 0.45 for i in base}}
+    summaries = {
+        "base": {"metrics": {"rouge1": summarize_metric({"untrained": base})}},
+        "arm": {"metrics": {"rouge1": summarize_metric(lucky)}},
+    }
+    (row,) = compare_variants(summaries, metrics=("rouge1",))
+    assert row["interval"][0] > 0
+    assert row["per_seed"] == pytest.approx({"seed1": 0.4, "seed2": -0.05})
+    assert not row["seed_consistent"] and not row["distinguishable"]
+    steady = {"seed1": {i: 0.9 for i in base}, "seed2": {i: 0.6 for i in base}}
+    summaries["arm"] = {"metrics": {"rouge1": summarize_metric(steady)}}
+    (row,) = compare_variants(summaries, metrics=("rouge1",))
+    assert row["seed_consistent"] and row["distinguishable"]

@@ -124,3 +124,25 @@ def test_a_template_whose_prompt_is_not_a_prefix_is_refused(demo_tokenizer, tiny
     )
     with pytest.raises(ValueError, match="row-000002.*not a prefix"):
         preference_scores(tiny_model, tokenizer, rows[2:3])
+
+
+class FixedTemplate:
+    """A stand-in tokenizer whose renderings are given token lists."""
+
+    def __init__(self, prompt, full):
+        self.prompt, self.full = prompt, full
+
+    def apply_chat_template(self, messages, add_generation_prompt, **_):
+        return self.prompt if add_generation_prompt else self.full
+
+
+def test_a_token_merged_across_the_answer_boundary_starts_the_answer(rows):
+    from alignbench.evaluation.preferences import answer_sequence
+
+    # The prompt's last token (4) merges with the answer's first: the answer starts at 9.
+    ids, start = answer_sequence(FixedTemplate([1, 2, 3, 4], [1, 2, 3, 9, 5, 6]), rows[0], "chosen")
+    assert ids == [1, 2, 3, 9, 5, 6] and start == 3
+    ids, start = answer_sequence(FixedTemplate([1, 2, 3], [1, 2, 3, 5]), rows[0], "chosen")
+    assert start == 3
+    with pytest.raises(ValueError, match="not a prefix"):
+        answer_sequence(FixedTemplate([1, 2, 3, 4, 5, 6], [1, 2, 7, 8, 9]), rows[0], "chosen")

@@ -272,3 +272,12 @@ def test_several_gpus_launch_training_with_one_rank_each(tmp_path, tiny_model_di
     )
     assert several.returncode == 0, several.stderr[-2000:]
     assert "OMP_NUM_THREADS=1 accelerate launch --multi_gpu --num_processes 2" in several.stdout
+
+
+def test_sampling_knobs_are_ignored_while_decoding_is_greedy(finished_run):
+    edit_config(finished_run, lambda c: c["generation"].update(temperature=0.3))
+    try:
+        # Only the report, which prints the whole config, is redone.
+        assert planned_jobs(finished_run, "report") == {"report": 1}
+    finally:
+        edit_config(finished_run, lambda c: c["generation"].update(temperature=0.7))

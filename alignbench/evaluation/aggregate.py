@@ -8,6 +8,7 @@ shown is about the prompts, with seed noise averaged in rather than treated as m
 
 from __future__ import annotations
 
+from alignbench.evaluation.reward import win_value
 from alignbench.evaluation.stats import across_seeds, as_dict, compare_paired, estimate_mean
 
 # metric -> (which per-run file holds it, per-example key). Booleans count as 0/1.
@@ -39,10 +40,8 @@ def per_example_tables(files: dict[str, dict]) -> dict[str, list[dict]]:
         "tasks": files["answers"]["tasks"]["per_example"],
     }
     if "reward" in files:
-        # Ties count half a win, as in summarize_rewards.
         tables["reward"] = [
-            {**row, "win_value": 0.5 if row["tie"] else float(row["win"])}
-            for row in files["reward"]["per_example"]
+            {**row, "win_value": win_value(row)} for row in files["reward"]["per_example"]
         ]
     return tables
 
@@ -68,6 +67,7 @@ def summarize_metric(runs: dict[str, dict[str, float]]) -> dict:
         "across_seeds": across_seeds(list(per_run.values())),
         "pooled": as_dict(estimate_mean(list(pooled.values()))),
         "per_example": pooled,
+        "per_run_examples": runs,
     }
 
 
@@ -129,7 +129,36 @@ def paired_row(summaries: dict[str, dict], variant: str, reference: str, metric:
     result = compare_paired(
         [ours["per_example"][i] for i in shared], [theirs["per_example"][i] for i in shared]
     )
-    return {"variant": variant, "reference": reference, "metric": metric, **result}
+    per_seed = seed_differences(ours, theirs, shared)
+    # Prompts are resampled, seeds are not: with several seeds a difference must also hold in
+    # every seed, or one lucky training run could make an arm look better.
+    consistent = (
+        len(per_seed) < 2
+        or all(d > 0 for d in per_seed.values())
+        or all(d < 0 for d in per_seed.values())
+    )
+    result["distinguishable"] = result["distinguishable"] and consistent
+    return {
+        "variant": variant,
+        "reference": reference,
+        "metric": metric,
+        **result,
+        "per_seed": per_seed,
+        "seed_consistent": consistent,
+    }
+
+
+def seed_differences(ours: dict, theirs: dict, shared: list[str]) -> dict[str, float]:
+    """Mean paired difference within each seed. Runs pair by name (seed 42 with seed 42); an arm
+    with a single run (the untrained base) is paired with every seed of the other."""
+    our_runs, their_runs = ours["per_run_examples"], theirs["per_run_examples"]
+    runs = our_runs if len(our_runs) >= len(their_runs) else their_runs
+    differences = {}
+    for run in runs:
+        mine = our_runs.get(run, ours["per_example"])
+        other = their_runs.get(run, theirs["per_example"])
+        differences[run] = sum(mine[i] - other[i] for i in shared) / len(shared)
+    return differences
 
 
 # Columns of results/scores.tsv: the pooled mean of each metric (empty when it does not apply).

@@ -21,24 +21,39 @@ from alignbench.data.conversation import prompt_messages
 from alignbench.evaluation.generate import length_sorted_batches
 from alignbench.evaluation.stats import as_dict, estimate_mean
 
+# A tokenizer may merge the last prompt token with the first answer token (BPE across the
+# boundary); the answer then starts where the two renderings part, as in TRL's DPO. Parting
+# earlier than this means the template renders the prompt differently: refuse it.
+BOUNDARY_TOLERANCE = 2
+
+
+def common_prefix_length(first: list[int], second: list[int]) -> int:
+    length = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
+
 
 def answer_sequence(tokenizer, row: dict, which: str) -> tuple[list[int], int]:
-    """Token ids of prompt + the ``which`` ('chosen' | 'rejected') answer, and the prompt length.
+    """Token ids of prompt + the ``which`` ('chosen' | 'rejected') answer, and where the answer
+    starts.
 
     Raises ValueError when the template renders the prompt differently inside the conversation
-    (e.g. it drops a default system prompt, or BPE merges across the prompt/answer boundary):
-    the tokens after the prompt would then not be the answer.
+    (e.g. it drops a default system prompt): the tokens after it would not be the answer.
     """
     prompt = prompt_messages(row)
     prompt_ids = render_prompt(tokenizer, prompt)
     full_ids = render_conversation(tokenizer, [*prompt, row[which][-1]])
-    if full_ids[: len(prompt_ids)] != prompt_ids or len(full_ids) == len(prompt_ids):
+    shared = common_prefix_length(prompt_ids, full_ids)
+    if shared < len(prompt_ids) - BOUNDARY_TOLERANCE or shared == len(full_ids):
         raise ValueError(
             f"Row {row['id']}: the chat template's rendered prompt is not a prefix of the "
             f"rendered conversation with the {which} answer, so the answer tokens cannot be "
             "separated from the prompt. Use a prefix-consistent chat template."
         )
-    return full_ids, len(prompt_ids)
+    return full_ids, shared
 
 
 def map_length_sorted(

@@ -93,13 +93,18 @@ def reward_scores(model, tokenizer, records: list[dict], batch_size: int = 8) ->
     return per_example
 
 
+def win_value(example: dict) -> float:
+    """1 for a win over the reference, 0.5 for a tie, 0 for a loss."""
+    return 1.0 if example["win"] else 0.5 if example["tie"] else 0.0
+
+
 def summarize_rewards(per_example: list[dict]) -> dict:
     """Mean rewards and the generation's win rate against the reference, with 95% intervals.
 
     A tie counts as half a win, so 0.5 means "as good as the reference" whether the two always
     tie or win and lose equally often.
     """
-    wins = [1.0 if e["win"] else 0.5 if e["tie"] else 0.0 for e in per_example]
+    wins = [win_value(e) for e in per_example]
     return {
         "n": len(per_example),
         "reward_generation": as_dict(estimate_mean([e["reward_generation"] for e in per_example])),

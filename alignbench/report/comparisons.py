@@ -27,6 +27,12 @@ VERDICT = {True: "distinguishable from zero", False: "not distinguishable"}
 TEST_LEVEL = 0.05
 
 
+def verdict(row: dict) -> str:
+    if not row["seed_consistent"]:
+        return "not distinguishable (seeds disagree in sign)"
+    return VERDICT[row["distinguishable"]]
+
+
 def difference_label(row: dict) -> str:
     return f"{row['variant']} − {row['reference']}"
 
@@ -72,7 +78,7 @@ def comparison_groups(comparisons: list[dict], variants: list[str]) -> list[dict
                             "difference": format_signed(row["mean"], metric_digits(metric)),
                             "interval": format_interval(row["interval"], metric_digits(metric)),
                             "p_value": format_p_value(row["p_value"]),
-                            "verdict": VERDICT[row["distinguishable"]],
+                            "verdict": verdict(row),
                         }
                         for row in rows
                     ],

@@ -137,6 +137,16 @@ def model_source_settings():
     }
 
 
+def generation_settings():
+    """The generation block, without the sampling knobs when decoding is greedy (they would
+    change nothing but still rerun every generation job)."""
+    settings = dict(config["generation"])
+    if not settings["do_sample"]:
+        for key in ("temperature", "top_p", "seed"):
+            settings.pop(key)
+    return settings
+
+
 def data_source_settings():
     """Only the settings of the chosen source, so editing another source's block reruns nothing."""
     source = config["data"]["source"]

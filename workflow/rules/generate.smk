@@ -21,7 +21,7 @@ rule generate:
         gpu=1,
         runtime=240,
     params:
-        generation=config["generation"],
+        generation=generation_settings(),
         attn_implementation=config["model"]["attn_implementation"],
     script:
         "../scripts/generate.py"
