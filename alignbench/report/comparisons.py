@@ -92,7 +92,7 @@ def comparison_text(comparisons: list[dict], variants: list[str]) -> dict:
     return {
         "total": len(rows),
         "distinguishable": [comparison_sentence(r) for r in rows if r["distinguishable"]],
-        "not_distinguishable": [comparison_sentence(r) for r in rows if not r["distinguishable"]],
+        "not_distinguishable": not_distinguishable_by_metric(rows),
         "weak": [
             f"{difference_label(r)} {metric_label(r['metric'])} ({format_p_value(r['p_value'])})"
             for r in rows
@@ -100,6 +100,15 @@ def comparison_text(comparisons: list[dict], variants: list[str]) -> dict:
         ],
         "test_level": f"{TEST_LEVEL:g}",
     }
+
+
+def not_distinguishable_by_metric(rows: list[dict]) -> list[str]:
+    """'ROUGE-L: dpo − sft, dpo − orpo': the table already gives each of these in full."""
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        if not row["distinguishable"]:
+            groups.setdefault(metric_label(row["metric"]), []).append(difference_label(row))
+    return [f"{metric}: {', '.join(labels)}" for metric, labels in groups.items()]
 
 
 def headline(comparisons: list[dict], variants: list[str]) -> list[str]:

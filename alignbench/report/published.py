@@ -136,7 +136,8 @@ def flaws_and_fixes(config: dict, summaries: dict[str, dict], variants: list[str
             "task accuracy. Every mean carries a 95% bootstrap interval over prompts, and "
             "variants are compared on the same prompts with paired bootstrap intervals and "
             "sign-flip permutation tests (Section 3.2); a difference is called real only when "
-            f"its interval excludes zero.{seed_caveat}",
+            "its interval excludes zero and, with several seeds, it holds in every seed."
+            f"{seed_caveat}",
         },
         {
             "flaw": "The blog says ORPO stays close to a reference model and passes ref_model=; "
