@@ -130,18 +130,24 @@ def threshold_sentence(groups: dict[str, list[str]], what: str, phrases: dict[st
     return f"{what} is {'; '.join(parts)}." if parts else ""
 
 
-def preference_section(variants: list[str], summaries: dict[str, dict]) -> dict:
-    rows = [
+def estimate_rows(summaries: dict[str, dict], variants: list[str], metrics) -> list[dict]:
+    """One table row per variant: n (of the first metric) and a cell per metric."""
+    return [
         {
             "variant": variant,
-            "n": summaries[variant]["metrics"]["preference_accuracy"]["pooled"]["n"],
-            "cells": [
-                estimate_cell(summaries[variant], metric)
-                for metric in ("preference_accuracy", "preference_margin", "log_odds_ratio")
-            ],
+            "n": summaries[variant]["metrics"][metrics[0]]["pooled"]["n"],
+            "cells": [estimate_cell(summaries[variant], metric) for metric in metrics],
         }
-        for variant in has_metric(summaries, variants, "preference_accuracy")
+        for variant in variants
     ]
+
+
+def preference_section(variants: list[str], summaries: dict[str, dict]) -> dict:
+    rows = estimate_rows(
+        summaries,
+        has_metric(summaries, variants, "preference_accuracy"),
+        ("preference_accuracy", "preference_margin", "log_odds_ratio"),
+    )
     groups = against_threshold(summaries, variants, "preference_accuracy", CHANCE)
     sentence = threshold_sentence(
         groups,
@@ -221,14 +227,7 @@ def reward_section(variants: list[str], summaries: dict[str, dict], reward_model
                 "judge scored the answers."
             )
         return {"rows": [], "note": note, "model": MISSING, "win": ""}
-    rows = [
-        {
-            "variant": variant,
-            "n": summaries[variant]["metrics"]["reward"]["pooled"]["n"],
-            "cells": [estimate_cell(summaries[variant], m) for m in ("reward", "reward_win_rate")],
-        }
-        for variant in scored
-    ]
+    rows = estimate_rows(summaries, scored, ("reward", "reward_win_rate"))
     groups = against_threshold(summaries, scored, "reward_win_rate", CHANCE)
     win = threshold_sentence(
         groups,
