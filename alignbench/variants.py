@@ -8,6 +8,9 @@ chain, merged in order. The checks run when the config is loaded, before any job
 from __future__ import annotations
 
 UNTRAINED = "none"
+# Display order among variants at the same depth of the graph: the published arms in the order
+# the experiment introduces them.
+METHOD_ORDER = (UNTRAINED, "sft", "orpo", "dpo")
 
 
 class VariantError(ValueError):
@@ -55,3 +58,18 @@ def enabled_variants(variants: dict[str, dict]) -> dict[str, dict]:
 
 def trained_variants(variants: dict[str, dict]) -> list[str]:
     return [name for name, block in variants.items() if block["method"] != UNTRAINED]
+
+
+def ordered_variants(variants: dict[str, dict]) -> list[str]:
+    """Variant names in display order: by depth in the graph (base first, each variant after the
+    one it starts from), then by method, then by name.
+
+    The order is a function of the variants' values, not of the order their keys were written in,
+    so a config saved with sorted keys shows the same report and reruns nothing.
+    """
+
+    def rank(name: str) -> tuple:
+        block = variants[name]
+        return (len(lineage(variants, name)), METHOD_ORDER.index(block["method"]), name)
+
+    return sorted(variants, key=rank)

@@ -52,3 +52,23 @@ def tiny_reward_model_dir(tmp_path_factory, demo_tokenizer):
     LlamaForSequenceClassification(config).save_pretrained(out_dir)
     demo_tokenizer.save_pretrained(out_dir)
     return out_dir
+
+
+@pytest.fixture(scope="session")
+def snakemake_only_python(tmp_path_factory):
+    """The interpreter of a fresh virtual environment holding Snakemake and nothing else: the
+    environment users run the workflow from (`pip install snakemake`, or a conda env of it)."""
+    import importlib.metadata
+    import subprocess
+    import sys
+
+    venv = tmp_path_factory.mktemp("snakemake-only")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    version = importlib.metadata.version("snakemake")
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", f"snakemake=={version}"],
+        check=True,
+        capture_output=True,
+    )
+    return python

@@ -1,6 +1,12 @@
 import pytest
 
-from alignbench.variants import VariantError, lineage, trained_variants, validate_variants
+from alignbench.variants import (
+    VariantError,
+    lineage,
+    ordered_variants,
+    trained_variants,
+    validate_variants,
+)
 
 GRAPH = {
     "base": {"method": "none"},
@@ -38,3 +44,10 @@ def test_lineage_lists_adapters_in_training_order():
 def test_bad_graphs_fail_with_a_message(variants, message):
     with pytest.raises(VariantError, match=message):
         validate_variants(variants)
+
+
+def test_display_order_follows_the_graph_not_the_key_order():
+    reordered = dict(sorted(GRAPH.items(), reverse=True))  # sft, orpo, dpo, base
+    assert ordered_variants(reordered) == ordered_variants(GRAPH) == ["base", "sft", "orpo", "dpo"]
+    deeper = {**GRAPH, "orpo_from_sft": {"method": "orpo", "from": "sft"}, "a": GRAPH["sft"]}
+    assert ordered_variants(deeper) == ["base", "a", "sft", "orpo", "orpo_from_sft", "dpo"]

@@ -7,90 +7,21 @@ assertions read the files it produced. Rebuild behaviour is checked through dry-
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from alignbench.io import read_jsonl
-
-REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ("Snakefile", "workflow", "report", "config", "envs")
+from tests.workflow_runs import (
+    RUNS,
+    edit_config,
+    make_workdir,
+    planned_jobs,
+    snakemake,
+    tiny_config,
+)
 
 pytestmark = pytest.mark.workflow
-
-
-SEEDS = [1, 2]
-TRAINED = ("sft", "orpo", "dpo")
-RUNS = {"base": ["untrained"], **{v: [f"seed{seed}" for seed in SEEDS] for v in TRAINED}}
-
-
-def tiny_config(model_dir: Path, reward_model: Path | None = None) -> dict:
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config["data"]["demo"]["rows"] = 60
-    config["data"]["split"]["validation_fraction"] = 0.1
-    config["model"]["source"] = "local"
-    config["model"]["local"]["path"] = str(model_dir)
-    config["lora"]["r"] = 4
-    config["lora"]["target_modules"] = ["q_proj", "v_proj"]
-    config["training"]["seeds"] = SEEDS
-    for name in TRAINED:
-        config["variants"][name]["args"].update(
-            max_steps=2, per_device_train_batch_size=2, logging_steps=1, warmup_steps=0
-        )
-    config["generation"].update(prompts=4, max_new_tokens=8, batch_size=4)
-    config["evaluation"].update(preference_pairs=4, batch_size=4)
-    config["evaluation"]["reward_model"] = str(reward_model) if reward_model else None
-    config["report"]["samples"] = 2
-    return config
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    # Training runs as `python -m alignbench.train`: the test's interpreter must come first.
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    command = [sys.executable, "-m", "snakemake", *args, "--cores", "2"]
-    command += ["--configfile", "tiny.yaml"]
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
-
-
-def planned_jobs(workdir: Path, *targets: str) -> dict[str, int]:
-    """Rule name -> job count of a dry run."""
-    result = snakemake(workdir, *targets, "--dry-run")
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    if "Nothing to be done" in result.stdout + result.stderr:
-        return {}
-    start = lines.index("Job stats:") + 3
-    jobs = {}
-    for line in lines[start:]:
-        name, count = line.split()
-        if name == "total":
-            break
-        jobs[name] = int(count)
-    return jobs
-
-
-def make_workdir(path: Path, config: dict) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, path / name)
-        else:
-            shutil.copy(source, path / name)
-    (path / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
-
-
-def edit_config(workdir: Path, edit) -> None:
-    config = yaml.safe_load((workdir / "tiny.yaml").read_text())
-    edit(config)
-    (workdir / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 @pytest.fixture(scope="module")
@@ -281,3 +212,35 @@ def test_sampling_knobs_are_ignored_while_decoding_is_greedy(finished_run):
         assert planned_jobs(finished_run, "report") == {"report": 1}
     finally:
         edit_config(finished_run, lambda c: c["generation"].update(temperature=0.7))
+
+
+def test_a_config_with_its_keys_in_another_order_reruns_nothing(finished_run):
+    original = (finished_run / "tiny.yaml").read_text()
+    config = yaml.safe_load(original)
+    assert list(config) != sorted(config)  # the run used the demo's own key order
+    (finished_run / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
+    try:
+        assert planned_jobs(finished_run, "report") == {}
+    finally:
+        (finished_run / "tiny.yaml").write_text(original)
+
+
+def test_model_jobs_ask_for_gpus_only_when_the_config_does(tmp_path, tiny_model_dir):
+    workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
+    model_rules = ("train", "generate", "score_preferences")
+
+    def gpu_requests() -> set[str]:
+        result = snakemake(workdir, "report", "--dry-run")
+        assert result.returncode == 0, result.stderr[-2000:]
+        jobs = result.stdout.split("\nrule ")[1:]
+        return {
+            line.split("gpu=")[1].split(",")[0]
+            for job in jobs
+            if job.split(":")[0] in model_rules
+            for line in job.splitlines()
+            if "resources:" in line
+        }
+
+    assert gpu_requests() == {"0"}
+    edit_config(workdir, lambda c: c.update(compute={"gpus": 1}))
+    assert gpu_requests() == {"1"}

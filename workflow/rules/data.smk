@@ -11,7 +11,7 @@ rule download_data:
         "results/logs/download_data.log",
     retries: 2
     conda:
-        CONDA_ENV
+        MODELS_ENV
     params:
         data=data_source_settings(),
     script:
@@ -28,7 +28,7 @@ rule split_data:
     log:
         "results/logs/split_data.log",
     conda:
-        CONDA_ENV
+        MODELS_ENV
     params:
         split=config["data"]["split"],
         exclude_sources=config["data"]["exclude_sources"],
@@ -54,7 +54,7 @@ rule filter_data:
     log:
         "results/logs/filter_data.log",
     conda:
-        CONDA_ENV
+        MODELS_ENV
     params:
         max_prompt_tokens=config["data"]["max_prompt_tokens"],
         max_total_tokens=config["data"]["max_total_tokens"],

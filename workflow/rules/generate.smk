@@ -14,11 +14,11 @@ rule generate:
     benchmark:
         "results/benchmarks/generate/{variant}-{run}.tsv"
     conda:
-        CONDA_ENV
-    threads: workflow.cores
+        MODELS_ENV
+    threads: model_job_threads
     resources:
         mem_mb=8000,
-        gpu=1,
+        gpu=GPUS,
         runtime=240,
     params:
         generation=generation_settings(),

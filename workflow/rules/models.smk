@@ -12,7 +12,7 @@ rule prepare_base_model:
         "results/benchmarks/prepare_base_model.tsv"
     retries: 2
     conda:
-        CONDA_ENV
+        MODELS_ENV
     resources:
         mem_mb=8000,
     params:

@@ -14,7 +14,7 @@ rule plot_rouge:
     log:
         "results/logs/plot_rouge.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     script:
         "../scripts/plot_rouge.py"
 
@@ -42,7 +42,7 @@ rule plot_summaries:
     log:
         "results/logs/plot_summaries.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     params:
         variants=VARIANTS,
     script:
@@ -65,7 +65,7 @@ rule plot_training_curves:
     log:
         "results/logs/plot_training_curves.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     params:
         labels=[f"{variant} (seed {seed})" for variant in TRAINED for seed in SEEDS],
         methods=[
@@ -87,7 +87,7 @@ rule plot_answer_lengths:
     log:
         "results/logs/plot_answer_lengths.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     params:
         variants=[variant for variant in VARIANTS for run in runs(variant)],
         max_new_tokens=config["generation"]["max_new_tokens"],

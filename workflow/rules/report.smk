@@ -13,6 +13,8 @@ rule report:
             for variant in VARIANTS
         ],
         data_report=rules.filter_data.output.report,
+        # origin.json: the model jobs' software, for the provenance table
+        base_model=rules.prepare_base_model.output.model,
         rouge_png=rules.plot_rouge.output.png,
         rouge_intervals_png=rules.plot_summaries.output.rouge_intervals,
         differences_png=rules.plot_summaries.output.differences,
@@ -38,7 +40,7 @@ rule report:
     log:
         "results/logs/report.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     params:
         config=config,
         variants=VARIANTS,

@@ -10,7 +10,7 @@ rule score_rouge:
     log:
         "results/logs/score_rouge/{variant}-{run}.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     params:
         use_stemmer=config["scoring"]["use_stemmer"],
     script:
@@ -29,11 +29,11 @@ rule score_preferences:
     benchmark:
         "results/benchmarks/score_preferences/{variant}-{run}.tsv"
     conda:
-        CONDA_ENV
-    threads: workflow.cores
+        MODELS_ENV
+    threads: model_job_threads
     resources:
         mem_mb=8000,
-        gpu=1,
+        gpu=GPUS,
         runtime=120,
     params:
         pairs=config["evaluation"]["preference_pairs"],
@@ -52,7 +52,7 @@ rule describe_answers:
     log:
         "results/logs/describe_answers/{variant}-{run}.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     params:
         max_new_tokens=config["generation"]["max_new_tokens"],
     script:
@@ -67,11 +67,11 @@ rule score_reward:
     log:
         "results/logs/score_reward/{variant}-{run}.log",
     conda:
-        CONDA_ENV
-    threads: workflow.cores
+        MODELS_ENV
+    threads: model_job_threads
     resources:
         mem_mb=8000,
-        gpu=1,
+        gpu=GPUS,
         runtime=120,
     params:
         reward_model=REWARD_MODEL,

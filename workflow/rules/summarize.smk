@@ -10,7 +10,7 @@ rule summarize_variant:
     log:
         "results/logs/summarize_variant/{variant}.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     params:
         block=lambda w: VARIANT_CONFIG[w.variant],
         runs=lambda w: runs(w.variant),
@@ -30,7 +30,7 @@ rule compare_variants:
     log:
         "results/logs/compare_variants.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     params:
         variants=VARIANTS,
     script:
@@ -49,6 +49,6 @@ rule collect_scores:
     log:
         "results/logs/collect_scores.log",
     conda:
-        CONDA_ENV
+        ANALYSIS_ENV
     script:
         "../scripts/collect_scores.py"

@@ -30,11 +30,11 @@ rule train:
     benchmark:
         "results/benchmarks/train/{trained}-seed{seed}.tsv"
     conda:
-        CONDA_ENV
-    threads: workflow.cores
+        MODELS_ENV
+    threads: model_job_threads
     resources:
         mem_mb=12000,
-        gpu=1,
+        gpu=GPUS,
         runtime=720,
     params:
         launch=training_launcher,

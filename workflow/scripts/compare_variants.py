@@ -1,5 +1,7 @@
 """Snakemake adapter: paired differences between every pair of variants on shared prompts."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.evaluation.aggregate import compare_variants
 from alignbench.io import read_json, write_json
 from alignbench.logs import setup_logging

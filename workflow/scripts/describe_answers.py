@@ -1,5 +1,7 @@
 """Snakemake adapter: answer lengths, stopping, repetition and task accuracy of one run."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.evaluation.answers import answer_statistics, task_accuracy
 from alignbench.io import read_jsonl, write_json
 from alignbench.logs import setup_logging

@@ -1,5 +1,7 @@
 """Snakemake adapter: load the raw preference rows from the configured source."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.data.sources import load_raw_rows
 from alignbench.io import write_json, write_jsonl
 from alignbench.logs import setup_logging

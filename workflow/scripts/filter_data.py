@@ -1,5 +1,7 @@
 """Snakemake adapter: cap token lengths, de-duplicate validation prompts, write the data report."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.data.filtering import filter_splits
 from alignbench.io import read_json, read_jsonl, write_json, write_jsonl
 from alignbench.logs import setup_logging

@@ -1,5 +1,6 @@
 """Snakemake adapter: generate answers of one variant on the first K validation prompts."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
 import torch
 from tqdm import tqdm
 

@@ -2,6 +2,8 @@
 
 from collections import defaultdict
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.evaluation.plots import plot_answer_lengths
 from alignbench.io import read_jsonl
 from alignbench.logs import setup_logging

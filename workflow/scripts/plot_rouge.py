@@ -1,5 +1,7 @@
 """Snakemake adapter: bar chart of mean ROUGE per variant."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.evaluation.plots import plot_rouge, read_scores_tsv
 from alignbench.logs import setup_logging
 

@@ -1,5 +1,7 @@
 """Snakemake adapter: the figures drawn from the summaries and the paired comparisons."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.evaluation.aggregate import difference_rows, metric_rows
 from alignbench.evaluation.plots import (
     plot_metric_intervals,

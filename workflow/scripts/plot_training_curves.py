@@ -1,5 +1,7 @@
 """Snakemake adapter: training curves of every trained variant and seed."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.evaluation.plots import plot_training_curves
 from alignbench.io import read_json
 from alignbench.logs import setup_logging

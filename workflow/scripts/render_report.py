@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.io import read_json, read_jsonl
 from alignbench.logs import setup_logging
 from alignbench.report.context import build_context
@@ -27,6 +29,8 @@ context = build_context(
         "answer_lengths": inputs.lengths_png,
     },
     benchmarks=read_benchmarks(inputs.benchmarks),
-    provenance=collect_provenance(Path.cwd()),
+    provenance=collect_provenance(
+        Path.cwd(), read_json(Path(inputs.base_model) / "origin.json").get("software")
+    ),
 )
 write_report(render_report(context, inputs.template), snakemake.output.html)

@@ -1,5 +1,6 @@
 """Snakemake adapter: held-out preference accuracy of one run on the first K validation pairs."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
 import torch
 
 from alignbench.evaluation.preferences import preference_scores, summarize_preferences

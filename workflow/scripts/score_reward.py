@@ -1,5 +1,6 @@
 """Snakemake adapter: a reward model's scores for one run's answers and their references."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
 import torch
 
 from alignbench.evaluation.reward import load_reward_model, reward_scores, summarize_rewards

@@ -1,5 +1,7 @@
 """Snakemake adapter: ROUGE of one variant's generations against the chosen answers."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.evaluation.rouge import rouge_summary
 from alignbench.io import read_jsonl, write_json
 from alignbench.logs import setup_logging

@@ -1,5 +1,7 @@
 """Snakemake adapter: shuffle, subset and split the raw rows; drop rows that break the schema."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.data.split import make_split
 from alignbench.io import read_jsonl, write_json, write_jsonl
 from alignbench.logs import setup_logging

@@ -1,5 +1,7 @@
 """Snakemake adapter: one variant's metrics over its runs (seeds), and its pooled ROUGE."""
 
+import _alignbench_path  # noqa: F401  (the workflow's own package first)
+
 from alignbench.evaluation.aggregate import summarize_variant
 from alignbench.io import read_json, write_json
 from alignbench.logs import setup_logging

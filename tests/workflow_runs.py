@@ -1,0 +1,91 @@
+"""Running the workflow from tests: a tiny configuration in a copy of the repository.
+
+A workdir holds what a user's clone holds (Snakefile, workflow/, the package, configs, envs,
+profiles), so jobs import the package from the workflow's own folder, as they do for users.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_FILES = ("Snakefile", "workflow", "report", "config", "envs", "profiles", "alignbench")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.egg-info")
+
+SEEDS = [1, 2]
+TRAINED = ("sft", "orpo", "dpo")
+RUNS = {"base": ["untrained"], **{v: [f"seed{seed}" for seed in SEEDS] for v in TRAINED}}
+
+
+def tiny_config(model_dir: Path, reward_model: Path | None = None, seeds=SEEDS) -> dict:
+    """The demo configuration shrunk to seconds per job: a local tiny model, a few dozen rows."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["data"]["demo"]["rows"] = 60
+    config["data"]["split"]["validation_fraction"] = 0.1
+    config["model"]["source"] = "local"
+    config["model"]["local"]["path"] = str(model_dir)
+    config["lora"]["r"] = 4
+    config["lora"]["target_modules"] = ["q_proj", "v_proj"]
+    config["training"]["seeds"] = list(seeds)
+    for name in TRAINED:
+        config["variants"][name]["args"].update(
+            max_steps=2, per_device_train_batch_size=2, logging_steps=1, warmup_steps=0
+        )
+    config["generation"].update(prompts=4, max_new_tokens=8, batch_size=4)
+    config["evaluation"].update(preference_pairs=4, batch_size=4)
+    config["evaluation"]["reward_model"] = str(reward_model) if reward_model else None
+    config["report"]["samples"] = 2
+    return config
+
+
+def make_workdir(path: Path, config: dict) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, path / name, ignore=IGNORED)
+        else:
+            shutil.copy(source, path / name)
+    (path / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def edit_config(workdir: Path, edit) -> None:
+    config = yaml.safe_load((workdir / "tiny.yaml").read_text())
+    edit(config)
+    (workdir / "tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def snakemake(
+    workdir: Path, *args: str, python: str = sys.executable, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """``python -m snakemake ARGS --cores 2 --configfile tiny.yaml`` in ``workdir``."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    # Without --use-conda, training runs as `python -m alignbench.train` from PATH: the
+    # interpreter running Snakemake must come first.
+    env["PATH"] = f"{Path(python).parent}{os.pathsep}{env['PATH']}"
+    command = [python, "-m", "snakemake", *args, "--cores", "2", "--configfile", "tiny.yaml"]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+
+
+def planned_jobs(workdir: Path, *targets: str, **kwargs) -> dict[str, int]:
+    """Rule name -> job count of a dry run."""
+    result = snakemake(workdir, *targets, "--dry-run", **kwargs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    if "Nothing to be done" in result.stdout + result.stderr:
+        return {}
+    start = lines.index("Job stats:") + 3
+    jobs = {}
+    for line in lines[start:]:
+        name, count = line.split()
+        if name == "total":
+            break
+        jobs[name] = int(count)
+    return jobs
