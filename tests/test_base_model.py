@@ -1,18 +1,24 @@
+import importlib.metadata
 import json
 
 import pytest
 
 from alignbench.models.base import prepare_base_model, prepare_tokenizer
+from alignbench.report.provenance import MODEL_PACKAGES
 
 
 def test_local_source_links_weights_and_rewrites_the_tokenizer(tmp_path, tiny_model_dir):
     out = tmp_path / "base"
     origin = prepare_base_model({"source": "local", "local": {"path": str(tiny_model_dir)}}, out)
+    software = origin.pop("software")
     assert origin == {"source": "local", "path": str(tiny_model_dir.resolve())}
+    # what every model job runs with, for the report (which may run in another environment)
+    assert software["packages"]["torch"] == importlib.metadata.version("torch")
+    assert set(software["packages"]) == set(MODEL_PACKAGES) and software["python"]
     weights = out / "model.safetensors"
     assert weights.is_symlink() and weights.resolve() == (tiny_model_dir / "model.safetensors")
     assert not (out / "tokenizer.json").is_symlink()  # re-saved, never written through a link
-    assert json.loads((out / "origin.json").read_text()) == origin
+    assert json.loads((out / "origin.json").read_text()) == {**origin, "software": software}
     assert not (tmp_path / "base.partial").exists()
 
 

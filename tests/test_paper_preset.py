@@ -8,7 +8,7 @@ import yaml
 from alignbench.evaluation.generate import generate_answers
 from alignbench.models.loading import load_base_model, load_tokenizer
 from tests.test_train import make_spec, run
-from tests.test_workflow import REPO, make_workdir, planned_jobs
+from tests.workflow_runs import REPO, make_workdir, planned_jobs
 
 
 def paper_config():

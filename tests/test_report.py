@@ -594,6 +594,15 @@ def test_collect_provenance_has_versions_and_git(tmp_path):
     assert collected["timestamp"].endswith("+00:00")
 
 
+def test_provenance_takes_the_model_stack_from_the_model_jobs_environment(tmp_path):
+    # Under --use-conda the report job runs in the light env, which has no torch.
+    recorded = {"python": "3.11.0", "packages": {"torch": "2.13.0", "trl": "1.16.0"}}
+    collected = provenance.collect_provenance(tmp_path, recorded)
+    assert collected["python"] == "3.11.0"
+    assert collected["packages"]["torch"] == "2.13.0" and collected["packages"]["trl"] == "1.16.0"
+    assert collected["packages"]["rouge_score"] != "not installed"  # read where it renders
+
+
 def test_write_report_is_atomic_and_leaves_no_temp_files(tmp_path):
     out = tmp_path / "report" / "paper.html"
     write_report("<p>first</p>", out)
