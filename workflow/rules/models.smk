@@ -15,6 +15,7 @@ rule prepare_base_model:
         MODELS_ENV
     resources:
         mem_mb=8000,
+        runtime=60,  # minutes; a Hub download of the paper's model included
     params:
         model=model_source_settings(),
     script:
