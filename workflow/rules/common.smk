@@ -26,13 +26,14 @@ validate(config, "../schemas/config.schema.yaml")
 replace_contents(config, canonical(config))
 
 # Per-step software environments, used with --use-conda (without it, jobs run in the current
-# environment). They hold third-party packages only: jobs import this package from the
-# workflow's own folder (workflow/scripts/_alignbench_path.py; training gets PYTHONPATH in its
-# command). Installing it into the envs cannot work: Snakemake builds an env from a copy of its
-# file under .snakemake/conda/, where a relative `pip: -e ..` points at .snakemake/, and an env
-# is shared by every checkout with the same env file. MODELS_ENV: data, base model, training, generation, model-based scoring (torch,
+# environment). MODELS_ENV: data, base model, training, generation, model-based scoring (torch,
 # transformers, TRL, PEFT, bitsandbytes, datasets). ANALYSIS_ENV: everything computed from our
 # own text files (ROUGE, statistics, plots, report). Paths are relative to the rule files.
+# The envs hold third-party packages only: jobs import this package from the workflow's own
+# folder (workflow/scripts/_alignbench_path.py; training gets PYTHONPATH in its command).
+# Installing it into the envs cannot work: Snakemake builds an env from a copy of its file
+# under .snakemake/conda/, where a relative `pip: -e ..` points at .snakemake/, and it shares
+# an env between all checkouts with the same env file.
 MODELS_ENV = "../../envs/models.yaml"
 ANALYSIS_ENV = "../../envs/analysis.yaml"
 
@@ -148,8 +149,9 @@ def parent_adapters(wildcards):
 def training_launcher(wildcards, threads, resources):
     """Plain Python for one device; `accelerate launch` with one rank per GPU for several.
 
-    The number of GPUs is the job's `gpu` resource (1 in the rule; a profile can raise it, e.g.
-    `set-resources: train: gpu: 4`). Each rank gets an equal share of the CPU threads.
+    The number of GPUs is the job's `gpu` resource (config `compute.gpus`; a profile can raise
+    training's alone, e.g. `set-resources: train: gpu: 4`). Each rank gets an equal share of the
+    CPU threads.
     """
     ranks = max(1, int(resources.get("gpu", 0)))
     # The package comes from this workflow's folder, in whatever environment the job runs.
