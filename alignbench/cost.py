@@ -26,8 +26,9 @@ LLAMA_3_2_1B_PARAMETERS = 1.24e9
 GPU_NAME = "H100 SXM"
 GPU_PEAK_FLOPS = 989e12
 ASSUMED_UTILISATION = 0.30
-# Used only when the split is not available: assumed mean tokens per row (FACTS §6 measured
-# prompt tokens median 188 and p90 1,176 on real rows, so the mean sits well above the median).
+# Used only when the split is not available: assumed mean tokens per row (prompt tokens of real
+# orpo-dpo-mix-40k rows, counted with the embedded model's tokenizer on this project's machines,
+# had median 188 and p90 1,176, so the mean sits well above the median).
 ASSUMED_MEAN_PROMPT_TOKENS = 350
 ASSUMED_MEAN_ANSWER_TOKENS = 300
 FLOPS_PER_TOKEN_FACTOR = {"sft": 4, "orpo": 4, "dpo": 6}  # x N; DPO adds the reference pass

@@ -90,7 +90,7 @@ def test_resume_only_from_an_identical_interrupted_run(tmp_path):
 
 
 def test_two_ranks_under_accelerate_launch_train_one_adapter(tmp_path, tiny_model_dir, train_file):
-    """The multi-GPU path, on CPU: accelerate starts two gloo ranks (FACTS §6)."""
+    """The multi-GPU path, on CPU: accelerate starts two gloo ranks."""
     import os
     import subprocess
     import sys

@@ -1,6 +1,7 @@
 """Length caps and de-duplication, applied after the split and before any training.
 
-Real rows run to thousands of tokens (FACTS §6: prompt median 188, p90 1,176, max 4,102), and
+Real rows run to thousands of tokens (prompt tokens of real preference rows, measured with the
+embedded model's tokenizer: median 188, p90 1,176, max 4,102), and
 TRL's ORPO never truncates prompts, so over-long rows are removed by a configured cap and
 counted. A small generator also repeats prompts: a validation prompt seen in training measures
 recall, so such prompts are removed from validation (and repeated ones within it).

@@ -2,8 +2,9 @@
 
 ROUGE only compares a generation with one reference; preference pairs measure what ORPO and DPO
 optimise directly. For each validation pair the model scores both answers to the same prompt by
-their mean per-token log-probability, i.e. log P in ORPO's odds P / (1 - P) (FACTS §3). The mean,
-not the sum, keeps a longer answer from losing merely for having more tokens.
+their mean per-token log-probability, i.e. log P in ORPO's odds P / (1 - P) (Hong, Lee, Thorne
+2024, arXiv 2403.07691). The mean, not the sum, keeps a longer answer from losing merely for
+having more tokens.
 
 The answer tokens are those of the whole conversation rendered with the chat template after the
 rendered prompt, so the end-of-turn token is scored as in training. That split is only valid when

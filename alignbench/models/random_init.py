@@ -1,8 +1,8 @@
 """Randomly initialised Llama-shaped checkpoints, for tests and throughput measurements.
 
-A tiny one lets the whole workflow run in seconds; a Llama-3.2-1B-shaped one (FACTS §1) lets a
-GPU measure training throughput without Hub access. Either is an ordinary checkpoint folder that
-``model.source: local`` can point at.
+A tiny one lets the whole workflow run in seconds; a Llama-3.2-1B-shaped one (the shape in its
+config.json) lets a GPU measure training throughput without Hub access. Either is an ordinary
+checkpoint folder that ``model.source: local`` can point at.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The published experiment this workflow re-runs: its numbers, its flaws, and what differs.
 
-FACTS.md section 1 holds the blog's numbers, section 2 the flaws of its evaluation.
+The numbers are those the blog post published; the flaws are what its released evaluation code did.
 """
 
 from __future__ import annotations
