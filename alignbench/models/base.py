@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from alignbench.io import write_json
+from alignbench.report.provenance import model_stack_versions
 
 log = logging.getLogger(__name__)
 
@@ -173,20 +174,8 @@ def prepare_base_model(model_config: dict, out_dir: str | Path) -> dict:
     else:
         raise ValueError(f"Unknown model.source {source!r}: use gguf_embedded, hub or local.")
     prepare_tokenizer(tokenizer, model_config.get("chat_template")).save_pretrained(partial)
-    origin["software"] = software_versions()
+    origin["software"] = model_stack_versions()
     write_json(partial / "origin.json", origin)
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(partial, out_dir)
     return origin
-
-
-def software_versions() -> dict:
-    """Python and the versions of the model stack in the environment running this job."""
-    import platform
-
-    from alignbench.report.provenance import MODEL_PACKAGES, package_version
-
-    return {
-        "python": platform.python_version(),
-        "packages": {name: package_version(name) for name in MODEL_PACKAGES},
-    }

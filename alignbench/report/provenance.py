@@ -7,7 +7,6 @@ import importlib.metadata
 import os
 import platform
 import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,10 +39,7 @@ def collect_provenance(repo_dir: str | os.PathLike, model_software: dict | None 
     """
     commit = _git(repo_dir, "rev-parse", "HEAD")
     status = _git(repo_dir, "status", "--porcelain")
-    model_software = model_software or {
-        "python": sys.version.split()[0],
-        "packages": {name: package_version(name) for name in MODEL_PACKAGES},
-    }
+    model_software = model_software or model_stack_versions()
     return {
         "python": model_software["python"],
         "packages": {
@@ -56,6 +52,15 @@ def collect_provenance(repo_dir: str | os.PathLike, model_software: dict | None 
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def model_stack_versions() -> dict:
+    """Python and the model stack's versions in this process's environment (the base-model job
+    records them in origin.json)."""
+    return {
+        "python": platform.python_version(),
+        "packages": {name: package_version(name) for name in MODEL_PACKAGES},
     }
 
 
