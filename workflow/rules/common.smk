@@ -69,7 +69,7 @@ def check_job_environment():
 VARIANT_CONFIG = enabled_variants(config["variants"])
 validate_variants(VARIANT_CONFIG)
 VARIANTS = ordered_variants(VARIANT_CONFIG)
-TRAINED = [name for name in VARIANTS if name in trained_variants(VARIANT_CONFIG)]
+TRAINED = trained_variants({name: VARIANT_CONFIG[name] for name in VARIANTS})
 SEEDS = config["training"]["seeds"]
 REWARD_MODEL = config["evaluation"]["reward_model"]
 
