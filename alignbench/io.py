@@ -42,8 +42,38 @@ def write_json(path: str | os.PathLike, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
+def decode_utf8(data: bytes, name: str, fix: str) -> str:
+    """``data`` as text; bytes that are not UTF-8 give a ValueError naming the line and byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - data.rfind(b"\n", 0, error.start)
+        raise ValueError(
+            f"{name} line {line}, byte {column} (file offset {error.start}): not valid UTF-8 "
+            f"(byte 0x{data[error.start]:02x}: {error.reason}). {fix}"
+        ) from None
+
+
+def json_error(name: str, line: int, error: json.JSONDecodeError, fix: str) -> ValueError:
+    """A ValueError naming the file, line and column of ``error`` and how to fix it."""
+    return ValueError(
+        f"{name} line {line}, column {error.colno}: not valid JSON ({error.msg}). {fix}"
+    )
+
+
+# read_json and read_jsonl read files that this workflow wrote itself.
+_REWRITE = (
+    "The file was cut short or changed after it was written: delete it to have it made again."
+)
+
+
 def read_json(path: str | os.PathLike):
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    text = decode_utf8(Path(path).read_bytes(), str(path), _REWRITE)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise json_error(str(path), error.lineno, error, _REWRITE) from None
 
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
@@ -56,5 +86,14 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    rows = []
+    text = decode_utf8(Path(path).read_bytes(), str(path), _REWRITE)
+    # Only "\n" ends a line: str.splitlines would also split at characters such as U+2028,
+    # which json.dumps(ensure_ascii=False) leaves unescaped inside strings.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise json_error(str(path), number, error, _REWRITE) from None
+    return rows

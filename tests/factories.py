@@ -18,3 +18,17 @@ def make_row(system=False, turns=1):
         "chosen": [*messages, {"role": "assistant", "content": "5."}],
         "rejected": [*copy.deepcopy(messages), {"role": "assistant", "content": "6."}],
     }
+
+
+def make_rows(n):
+    """``n`` valid rows with distinct prompts, so that none is removed as a repeated prompt."""
+    rows = []
+    for i in range(n):
+        row = make_row()
+        question = f"What is {i} + 3?"
+        row["prompt"] = row["question"] = question
+        row["chosen"][-2]["content"] = row["rejected"][-2]["content"] = question
+        row["chosen"][-1]["content"] = f"{i + 3}."
+        row["rejected"][-1]["content"] = f"{i + 4}."
+        rows.append(row)
+    return rows

@@ -1,5 +1,8 @@
+import pytest
+
 from alignbench.data.filtering import deduplicate_validation, filter_splits, token_lengths
-from tests.factories import make_row
+from alignbench.data.split import NothingLeftError
+from tests.factories import make_row, make_rows
 
 
 def test_token_lengths_use_the_chat_template(demo_tokenizer):
@@ -43,7 +46,18 @@ def test_validation_prompts_seen_in_training_or_repeated_are_removed():
 
 
 def test_filtering_everything_away_is_a_clear_error(demo_tokenizer):
-    import pytest
-
-    with pytest.raises(ValueError, match="max_prompt_tokens"):
+    with pytest.raises(NothingLeftError, match="max_prompt_tokens") as caught:
         filter_splits([make_row()], [make_row(system=True)], demo_tokenizer, 3, 4)
+    assert "of 1 training rows, prompt_too_long 1; of 1 validation rows" in str(caught.value)
+    assert caught.value.report["length_filter"]["removed"]["train"] == {"prompt_too_long": 1}
+
+
+def test_validation_emptied_by_repeated_prompts_blames_them_not_the_caps(demo_tokenizer):
+    train = make_rows(3)
+    with pytest.raises(NothingLeftError) as caught:
+        filter_splits(train, [train[0], train[1]], demo_tokenizer, 500, 500)
+    message = str(caught.value)
+    assert "3 training and 0 validation rows" in message
+    assert "of 2 validation rows, prompt_in_train 2" in message
+    assert "data.split.validation_fraction" in message and "max_prompt_tokens" not in message
+    assert caught.value.report["validation_duplicates_removed"] == {"prompt_in_train": 2}

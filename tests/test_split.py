@@ -1,6 +1,9 @@
+import logging
+
+import pytest
 from datasets import Dataset
 
-from alignbench.data.split import make_split, split_indices
+from alignbench.data.split import NothingLeftError, fail_with_report, make_split, split_indices
 from tests.factories import make_row
 
 
@@ -56,3 +59,34 @@ def test_a_source_id_column_never_replaces_the_stable_id():
     ids = [row["id"] for row in splits["train"] + splits["validation"]]
     assert len(set(ids)) == 10 and all(i.startswith("row-") for i in ids)
     assert {row["source_id"] for row in splits["train"]} == {7}
+
+
+def test_a_split_left_empty_fails_with_the_reasons_an_example_and_its_report():
+    rows = [{**make_row(), "chosen": []} for _ in range(8)] + [{"source": "x"}, {"source": "y"}]
+    with pytest.raises(NothingLeftError) as caught:
+        make_split(rows, None, 0.2, seed=0, source="data.local.path: rows.jsonl")
+    message = str(caught.value)
+    assert "0 training and 0 validation rows are left of the 10 selected rows of " in message
+    assert "data.local.path: rows.jsonl" in message
+    assert "chosen_empty_or_not_a_list: 8 rows, e.g. row-000000 (row 1 " in message
+    assert "missing_prompt: 2 rows, e.g. row-000008 (row 9 " in message
+    assert "max_prompt_tokens" not in message
+    report = caught.value.report
+    assert report["invalid_rows"] == {"chosen_empty_or_not_a_list": 8, "missing_prompt": 2}
+    assert report["invalid_row_examples"]["missing_prompt"] == "row-000008"
+
+
+def test_excluding_every_source_names_exclude_sources():
+    with pytest.raises(NothingLeftError, match="data.exclude_sources"):
+        make_split([make_row() for _ in range(10)], None, 0.2, seed=0, exclude_sources=["test"])
+
+
+def test_the_report_of_a_failed_stage_goes_to_the_log(caplog):
+    error = NothingLeftError("Nothing left.", {"invalid_rows": {"missing_chosen": 3}})
+    with pytest.raises(NothingLeftError) as caught, caplog.at_level(logging.ERROR):
+        fail_with_report(error, error.report, "results/logs/split_data.log", "split report")
+    assert str(caught.value) == (
+        "Nothing left. The split report, with the counts by reason, is in "
+        "results/logs/split_data.log."
+    )
+    assert '"missing_chosen": 3' in caplog.text

@@ -14,6 +14,7 @@ from collections import Counter
 
 from alignbench.data.chat import render_conversation, render_prompt
 from alignbench.data.conversation import prompt_messages
+from alignbench.data.split import NothingLeftError
 
 
 def prompt_key(row: dict) -> str:
@@ -68,7 +69,12 @@ def filter_splits(
     max_prompt_tokens: int,
     max_total_tokens: int,
 ) -> tuple[list[dict], list[dict], dict]:
-    """Apply the length caps to both splits, then de-duplicate validation prompts."""
+    """Apply the length caps to both splits, then de-duplicate validation prompts.
+
+    When a split is left empty, NothingLeftError carries the report and says which step
+    removed the rows, and so which config key to change.
+    """
+    given = {"train": train, "validation": validation}
     train, train_removed = cap_lengths(train, tokenizer, max_prompt_tokens, max_total_tokens)
     validation, validation_removed = cap_lengths(
         validation, tokenizer, max_prompt_tokens, max_total_tokens
@@ -83,9 +89,48 @@ def filter_splits(
         "validation_duplicates_removed": dict(duplicates),
         "final": {"train": len(train), "validation": len(validation)},
     }
-    if not train or not validation:
-        raise ValueError(
-            f"After filtering, {len(train)} training and {len(validation)} validation rows are "
-            "left. Raise data.max_prompt_tokens / data.max_total_tokens or use more rows."
+    empty = [name for name, n in report["final"].items() if not n]
+    if empty:
+        removed = {"train": train_removed, "validation": validation_removed + duplicates}
+        message = f"After filtering, {len(train)} training and {len(validation)} validation rows"
+        message += " are left. " + _why_empty(
+            {name: given[name] for name in empty},
+            removed,
+            tokenizer,
+            max_prompt_tokens,
+            max_total_tokens,
         )
+        raise NothingLeftError(message, report)
     return train, validation, report
+
+
+def _why_empty(
+    given: dict[str, list[dict]],
+    removed: dict[str, Counter],
+    tokenizer,
+    max_prompt_tokens: int,
+    max_total_tokens: int,
+) -> str:
+    """How the splits in ``given`` lost all their rows, and which config key to change."""
+    names = {"train": "training", "validation": "validation"}
+    if not all(given.values()):
+        return "A split came in empty: use more rows (data.split)."
+    counts = "; ".join(
+        f"of {len(rows)} {names[name]} rows, "
+        + ", ".join(f"{reason} {count}" for reason, count in removed[name].most_common())
+        for name, rows in given.items()
+    )
+    total = sum((removed[name] for name in given), Counter())
+    if total.most_common(1)[0][0] in ("prompt_too_long", "total_too_long"):
+        lengths = [token_lengths(row, tokenizer) for rows in given.values() for row in rows]
+        return (
+            f"Removed {counts}. The length caps are data.max_prompt_tokens = {max_prompt_tokens} "
+            f"and data.max_total_tokens = {max_total_tokens}; the shortest prompt has "
+            f"{min(p for p, _ in lengths)} tokens and the shortest prompt + answer "
+            f"{min(t for _, t in lengths)}: raise the caps, or use shorter rows."
+        )
+    return (
+        f"Removed {counts}. A validation row whose prompt occurs in training or earlier in "
+        "validation is removed (it would measure recall): the data repeats its prompts; use "
+        "more distinct rows or a larger data.split.validation_fraction."
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 ROLES = ("system", "user", "assistant")
 STRING_FIELDS = ("source", "prompt", "question")
+REQUIRED_FIELDS = (*STRING_FIELDS, "chosen", "rejected")
 
 
 def conversation_problem(messages) -> str | None:
@@ -43,7 +44,7 @@ def row_problem(row) -> str | None:
     """Return the reason ``row`` breaks the preference schema, or None when it is valid."""
     if not isinstance(row, dict):
         return "row_not_an_object"
-    for field in (*STRING_FIELDS, "chosen", "rejected"):
+    for field in REQUIRED_FIELDS:
         if field not in row:
             return f"missing_{field}"
     for field in STRING_FIELDS:

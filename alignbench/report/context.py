@@ -91,6 +91,17 @@ def data_section(config: dict, data_report: dict) -> dict:
     }
 
 
+def pairs_scored(config: dict, summaries: dict[str, dict], variants: list[str]) -> int:
+    """The most preference pairs a variant was scored on: the measured n, not the config's
+    evaluation.preference_pairs, which a small validation set cannot always fill."""
+    counts = [
+        summaries[v]["metrics"]["preference_accuracy"]["pooled"]["n"]
+        for v in variants
+        if "preference_accuracy" in summaries[v]["metrics"]
+    ]
+    return max(counts, default=config["evaluation"]["preference_pairs"])
+
+
 def sample_generations(generations: dict[str, list[dict]], variants: list[str], k: int) -> list:
     """The first k prompts every variant answered: deterministic and comparable side by side."""
     by_variant = {variant: by_id(generations[variant]) for variant in variants}
@@ -175,7 +186,7 @@ def build_context(
         ),
         # Every rouge.json comes from one rule run with this setting.
         "use_stemmer": format_value(config["scoring"]["use_stemmer"]),
-        "preference_pairs": format_value(config["evaluation"]["preference_pairs"]),
+        "preference_pairs": format_value(pairs_scored(config, summaries, variants)),
         "bootstrap_resamples": f"{BOOTSTRAP_RESAMPLES:,}",
         "permutation_resamples": f"{PERMUTATION_RESAMPLES:,}",
         "figures": figure_entries(figures),

@@ -1,5 +1,7 @@
 """Snakemake adapter: held-out preference accuracy of one run on the first K validation pairs."""
 
+import logging
+
 import _alignbench_path  # noqa: F401  (the workflow's own package first)
 import torch
 
@@ -11,7 +13,16 @@ from alignbench.models.loading import load_tokenizer, load_variant
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 params = snakemake.params
-rows = read_jsonl(snakemake.input.validation)[: params.pairs]
+rows = read_jsonl(snakemake.input.validation)
+if len(rows) < params.pairs:
+    logging.getLogger("score_preferences").warning(
+        "evaluation.preference_pairs asks for %d pairs but the validation set holds %d: all %d "
+        "are scored, and the report gives that number.",
+        params.pairs,
+        len(rows),
+        len(rows),
+    )
+rows = rows[: params.pairs]
 model = load_variant(
     snakemake.input.base_model,
     snakemake.input.adapters,
