@@ -72,3 +72,17 @@ def snakemake_only_python(tmp_path_factory):
         capture_output=True,
     )
     return python
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory, tiny_model_dir, tiny_reward_model_dir):
+    """The workdir of one whole workflow run on the tiny configuration, report included, shared
+    by the workflow tests and the browser test. Its held-out rows carry hostile text."""
+    from tests.workflow_runs import make_workdir, snakemake, tiny_config, with_hostile_rows
+
+    config = tiny_config(tiny_model_dir, tiny_reward_model_dir)
+    config = with_hostile_rows(config, tmp_path_factory.mktemp("data") / "rows.jsonl")
+    workdir = make_workdir(tmp_path_factory.mktemp("run"), config)
+    result = snakemake(workdir, "report")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir

@@ -6,6 +6,7 @@ profiles), so jobs import the package from the workflow's own folder, as they do
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -41,6 +42,43 @@ def tiny_config(model_dir: Path, reward_model: Path | None = None, seeds=SEEDS) 
     config["evaluation"].update(preference_pairs=4, batch_size=4)
     config["evaluation"]["reward_model"] = str(reward_model) if reward_model else None
     config["report"]["samples"] = 2
+    return config
+
+
+# Text a report must show as text, never run: markup with a script and an event handler, Jinja
+# syntax (rendered, it would read 49), and a word far wider than the page.
+PWNED = "__alignbench_pwned"
+HOSTILE_MARKUP = (
+    f"<script>window.{PWNED} = 1</script> "
+    f'<img src=x onerror="window.{PWNED} = 2"> '
+    "{{ 7*7 }} {% if true %}template ran{% endif %}"
+)
+LONG_WORD = ("antidisestablishmentarianism" * 54)[:1500]
+
+
+def with_hostile_rows(config: dict, path: Path) -> dict:
+    """``config`` reading its data from ``path``, where this writes the demo rows the config
+    would generate with hostile text in every validation row (the prompts that generation
+    answers and the report shows): in the last user turn and in the chosen answer."""
+    from alignbench.data.demo import generate_demo_rows
+    from alignbench.data.split import split_indices
+
+    data = config["data"]
+    rows = generate_demo_rows(data["demo"]["rows"], data["demo"]["seed"])
+    split = data["split"]
+    _, validation = split_indices(
+        len(rows), split["subset_size"], split["validation_fraction"], split["seed"]
+    )
+    for index in validation:
+        chosen, rejected = rows[index]["chosen"], rows[index]["rejected"]
+        question = {"role": "user", "content": f"{chosen[-2]['content']}\n{HOSTILE_MARKUP}"}
+        chosen[-2], rejected[-2] = question, dict(question)  # the turns both sides share
+        answer = f"{chosen[-1]['content']} {HOSTILE_MARKUP} {LONG_WORD}"
+        chosen[-1] = {"role": "assistant", "content": answer}
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    data.update(source="local", local={"path": str(path)})
+    # The long word alone is ~270 tokens: the demo's caps would drop these rows.
+    data.update(max_prompt_tokens=1024, max_total_tokens=2048)
     return config
 
 
