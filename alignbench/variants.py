@@ -13,12 +13,23 @@ UNTRAINED = "none"
 METHOD_ORDER = (UNTRAINED, "sft", "orpo", "dpo")
 
 
+# Settings the workflow decides for every training run; a variant's ``args`` may not set them.
+RESERVED_ARGS = frozenset({"output_dir", "seed", "bf16", "fp16", "use_cpu", "report_to"})
+
+
 class VariantError(ValueError):
     pass
 
 
 def validate_variants(variants: dict[str, dict]) -> None:
-    """Reject unknown starting points, cycles, and inconsistent method/from pairs."""
+    """Reject unknown or disabled starting points, cycles, inconsistent method/from pairs, and
+    ``args`` that could only train nothing or clash with the workflow's own settings.
+
+    ``variants`` is the whole config block, disabled variants included, so that a variant
+    starting from a disabled one is told so instead of being told its parent does not exist.
+    """
+    disabled = {name for name, block in variants.items() if not block.get("enabled", True)}
+    variants = {name: block for name, block in variants.items() if name not in disabled}
     if not any(block["method"] == UNTRAINED for block in variants.values()):
         raise VariantError("variants: add an untrained variant, e.g. `base: {method: none}`.")
     for name, block in variants.items():
@@ -29,13 +40,49 @@ def validate_variants(variants: dict[str, dict]) -> None:
         parent = block.get("from")
         if parent is None:
             raise VariantError(f"variants.{name}: say which variant it starts from (`from: base`).")
+        if parent in disabled:
+            raise VariantError(
+                f"variants.{name}.from: {parent!r} is switched off (`enabled: false`), and "
+                f"{name} is trained on top of it. Enable {parent}, or set "
+                f"`variants.{name}.enabled: false` too."
+            )
         if parent not in variants:
             known = ", ".join(sorted(variants))
             raise VariantError(
                 f"variants.{name}.from: unknown variant {parent!r} (known: {known})."
             )
+        check_args(name, block.get("args") or {})
     for name in variants:
         lineage(variants, name)  # raises on a cycle
+
+
+def check_args(name: str, args: dict) -> None:
+    """What can be told about a variant's TRL ``args`` without TRL: settings the workflow owns,
+    and step counts that would train nothing. Names and types are checked against TRL's config
+    class by the workflow's first job (alignbench.preflight)."""
+    clash = sorted(RESERVED_ARGS & set(args))
+    if clash:
+        raise VariantError(
+            f"variants.{name}.args: {', '.join(clash)} is set by the workflow (output folder, "
+            "training seeds from training.seeds, precision from training.precision); remove it."
+        )
+    steps, epochs = args.get("max_steps", -1), args.get("num_train_epochs", 3)
+    # transformers: max_steps > 0 overrides the epochs; -1 (its default) means "use epochs".
+    # Values of other types are left to the setup check, which knows TRL's types.
+    if is_number(steps) and (steps == 0 or steps < -1):
+        raise VariantError(
+            f"variants.{name}.args.max_steps is {steps}: give a positive number of optimiser "
+            "steps, or leave it out to train for num_train_epochs."
+        )
+    if not (is_number(steps) and steps > 0) and is_number(epochs) and epochs <= 0:
+        raise VariantError(
+            f"variants.{name}.args.num_train_epochs is {epochs}: with no positive max_steps "
+            "that trains nothing. Give a positive number of epochs (fractions are fine)."
+        )
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def lineage(variants: dict[str, dict], name: str) -> list[str]:
@@ -44,8 +91,12 @@ def lineage(variants: dict[str, dict], name: str) -> list[str]:
     current = name
     while variants[current]["method"] != UNTRAINED:
         if current in chain:
-            cycle = " -> ".join([*reversed(chain), current])
-            raise VariantError(f"variants: `from` forms a cycle: {cycle}.")
+            loop = [*chain[chain.index(current) :], current]
+            steps = ", ".join(f"{a} from {b}" for a, b in zip(loop, loop[1:], strict=False))
+            raise VariantError(
+                f"variants: `from` forms a cycle ({steps}), so none of them starts from an "
+                "untrained variant. Point one of them at the base: `from: base`."
+            )
         chain.append(current)
         current = variants[current]["from"]
     return list(reversed(chain))

@@ -29,6 +29,7 @@ def test_a_folder_without_weights_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="no \\*.safetensors"):
         prepare_base_model({"source": "local", "local": {"path": str(empty)}}, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "out.partial").exists()  # nothing half-built is left behind
 
 
 def test_missing_chat_template_asks_for_one(demo_tokenizer):

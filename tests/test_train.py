@@ -6,7 +6,7 @@ import pytest
 
 from alignbench.io import write_jsonl
 from alignbench.train.__main__ import main as train_main
-from alignbench.train.run import RESERVED_ARGS, resumable_checkpoint
+from alignbench.train.run import RESERVED_ARGS, continue_history, resumable_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +81,33 @@ def test_workflow_owned_settings_cannot_be_overridden(tmp_path, tiny_model_dir, 
 def test_resume_only_from_an_identical_interrupted_run(tmp_path):
     partial = tmp_path / "adapter.partial"
     spec = {"variant": "sft", "args": {"learning_rate": 1e-4}}
-    assert resumable_checkpoint(partial, spec) is False  # fresh start
-    (partial / "checkpoints" / "checkpoint-5").mkdir(parents=True)
-    assert resumable_checkpoint(partial, spec) is True  # same spec, checkpoint present
+    assert resumable_checkpoint(partial, spec) is None  # fresh start
+    complete = partial / "checkpoints" / "checkpoint-5"
+    complete.mkdir(parents=True)
+    (complete / "trainer_state.json").write_text("{}")
+    # Killed while saving: the Trainer writes trainer_state.json last.
+    (partial / "checkpoints" / "checkpoint-10").mkdir()
+    assert resumable_checkpoint(partial, spec) == complete  # same spec: the last complete one
+    assert not (partial / "checkpoints" / "checkpoint-10").exists()
     changed = {"variant": "sft", "args": {"learning_rate": 2e-4}}
-    assert resumable_checkpoint(partial, changed) is False  # stale checkpoint discarded
+    assert resumable_checkpoint(partial, changed) is None  # stale checkpoint discarded
     assert not (partial / "checkpoints").exists()
+
+
+def test_a_resumed_log_counts_tokens_on_from_the_checkpoint():
+    before = [
+        {"step": 1, "loss": 2.0, "num_tokens": 100.0},
+        {"step": 2, "loss": 1.9, "num_tokens": 210.0},
+    ]
+    after_resume = [
+        *before,
+        {"step": 3, "loss": 1.8, "num_tokens": 95.0},
+        {"step": 4, "loss": 1.7, "num_tokens": 190.0},
+        {"step": 4, "train_loss": 1.75, "train_runtime": 1.0},
+    ]
+    history = continue_history(after_resume, 2, before)
+    assert [e.get("num_tokens") for e in history] == [100.0, 210.0, 305.0, 400.0, None]
+    assert history[-1]["resumed_from_step"] == 2 and "resumed_from_step" not in history[0]
 
 
 def test_two_ranks_under_accelerate_launch_train_one_adapter(tmp_path, tiny_model_dir, train_file):

@@ -1,6 +1,11 @@
 import json
 
-from alignbench.workflow_config import canonical, replace_contents
+from alignbench.workflow_config import (
+    canonical,
+    coerce_overrides,
+    replace_contents,
+    schema_errors,
+)
 
 
 def test_canonical_sorts_keys_at_every_depth_and_keeps_list_order():
@@ -18,3 +23,58 @@ def test_replace_contents_keeps_the_object():
     alias = target
     replace_contents(target, canonical(target))
     assert alias is target and list(target) == ["a", "b"]
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "generation": {
+            "type": "object",
+            "properties": {
+                "prompts": {"type": "integer"},
+                "do_sample": {"type": "boolean"},
+                "precision": {"enum": ["bf16", "fp32"]},
+            },
+        },
+        "seeds": {"type": "array", "items": {"type": "integer"}},
+        "variants": {
+            "type": "object",
+            "additionalProperties": {"type": "object", "properties": {"args": {"type": "object"}}},
+        },
+    },
+}
+
+
+def test_command_line_text_gets_the_schema_types():
+    # What Snakemake makes of --config generation='{prompts: 8, ...}' and friends, merged into
+    # the config file's values.
+    overrides = {
+        "title": "42",
+        "generation": {"prompts": "8", "do_sample": "true", "precision": "bf16"},
+        "variants": {"orpo": {"args": {"learning_rate": "1e-4", "optim": "adamw_torch"}}},
+    }
+    config = {
+        "title": "42",
+        "seeds": [1],
+        "generation": {"prompts": "8", "do_sample": "true", "precision": "bf16"},
+        "variants": {"orpo": {"args": {"learning_rate": "1e-4", "optim": "adamw_torch"}}},
+    }
+    coerce_overrides(config, overrides, SCHEMA)
+    assert config["title"] == "42"  # the schema takes text here
+    assert config["generation"] == {"prompts": 8, "do_sample": True, "precision": "bf16"}
+    assert config["variants"]["orpo"]["args"] == {"learning_rate": 1e-4, "optim": "adamw_torch"}
+    assert config["seeds"] == [1]  # not overridden: untouched
+
+
+def test_schema_errors_are_one_line_each_with_a_suggestion():
+    schema = {**SCHEMA, "additionalProperties": False}
+    schema["properties"]["generation"]["additionalProperties"] = False
+    errors = schema_errors({"titel": "x", "generation": {"prompts": "many", "promts": 3}}, schema)
+    assert errors == [
+        "titel: unknown setting; did you mean 'title'? known here: generation, seeds, title, "
+        "variants.",
+        "generation.promts: unknown setting; did you mean 'prompts'? known here: do_sample, "
+        "precision, prompts.",
+        "generation.prompts: 'many' is not of type 'integer'.",
+    ]

@@ -148,16 +148,31 @@ def prepare_tokenizer(tokenizer, chat_template: str | None):
 def prepare_base_model(model_config: dict, out_dir: str | Path) -> dict:
     """Write the base checkpoint folder; return a description of where it came from and of the
     software every model job runs with (the report's provenance: under --use-conda, the report
-    job's own environment holds none of it)."""
-    from transformers import AutoTokenizer
+    job's own environment holds none of it).
 
+    The folder is built as ``<out_dir>.partial`` and moved into place when complete; a failure
+    removes the partial folder, so nothing half-built is left beside the results."""
     out_dir = Path(out_dir)
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
+    try:
+        origin = build_base_model(model_config, partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(partial, out_dir)
+    return origin
+
+
+def build_base_model(model_config: dict, folder: Path) -> dict:
+    """Fill ``folder`` with the configured checkpoint, tokenizer and origin.json."""
+    from transformers import AutoTokenizer
+
     source = model_config["source"]
     if source == "gguf_embedded":
-        tokenizer = convert_embedded_gguf(embedded_gguf_path(), partial)
+        tokenizer = convert_embedded_gguf(embedded_gguf_path(), folder)
         origin = {"source": source, "file": EMBEDDED_GGUF, "package": EMBEDDED_WHEEL}
     elif source in ("hub", "local"):
         if source == "hub":
@@ -169,13 +184,11 @@ def prepare_base_model(model_config: dict, out_dir: str | Path) -> dict:
             if not checkpoint.is_dir():
                 raise FileNotFoundError(f"model.local.path {checkpoint} is not a folder.")
             origin = {"source": source, "path": str(checkpoint.resolve())}
-        link_checkpoint(checkpoint, partial)
+        link_checkpoint(checkpoint, folder)
         tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     else:
         raise ValueError(f"Unknown model.source {source!r}: use gguf_embedded, hub or local.")
-    prepare_tokenizer(tokenizer, model_config.get("chat_template")).save_pretrained(partial)
+    prepare_tokenizer(tokenizer, model_config.get("chat_template")).save_pretrained(folder)
     origin["software"] = model_stack_versions()
-    write_json(partial / "origin.json", origin)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(partial, out_dir)
+    write_json(folder / "origin.json", origin)
     return origin

@@ -22,11 +22,9 @@ from alignbench.io import read_json, read_jsonl, write_json
 from alignbench.models.hardware import cuda_available, resolve_precision
 from alignbench.models.loading import load_base_model, load_tokenizer, merge_adapters
 from alignbench.train.methods import METHODS
+from alignbench.variants import RESERVED_ARGS
 
 log = logging.getLogger(__name__)
-
-# Settings the workflow owns; a variant's ``args`` may not override them.
-RESERVED_ARGS = {"output_dir", "seed", "bf16", "fp16", "use_cpu", "report_to"}
 
 
 def lora_config(lora: dict):
@@ -144,17 +142,78 @@ def run_fingerprint(spec: dict) -> dict:
     return {"spec": spec, "inputs": {str(f): file_digest(f) for f in files if f.exists()}}
 
 
-def resumable_checkpoint(partial: Path, fingerprint: dict) -> bool:
-    """Resume only from an interrupted run with exactly this fingerprint; else start clean."""
+def last_checkpoint(partial: Path) -> Path | None:
+    """The newest complete checkpoint of an interrupted run, or None.
+
+    The Trainer writes a checkpoint's files one by one and trainer_state.json last, so a run
+    killed while saving leaves a folder without it; such a folder is removed, and the run
+    resumes from the checkpoint before it (or starts afresh).
+    """
+    complete = []
+    for folder in (partial / "checkpoints").glob("checkpoint-*"):
+        if (folder / "trainer_state.json").is_file():
+            complete.append(folder)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    return max(complete, key=lambda f: int(f.name.split("-")[1]), default=None)
+
+
+def resumable_checkpoint(partial: Path, fingerprint: dict) -> Path | None:
+    """The checkpoint to resume from: only one left by an interrupted run with exactly this
+    fingerprint. Otherwise the partial folder is cleared for a clean start and None returned."""
     previous = partial / "fingerprint.json"
     same_run = previous.exists() and read_json(previous) == fingerprint
-    has_checkpoint = any((partial / "checkpoints").glob("checkpoint-*"))
-    if same_run and has_checkpoint:
-        return True
+    checkpoint = last_checkpoint(partial) if same_run else None
+    if checkpoint is not None:
+        return checkpoint
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     write_json(previous, fingerprint)
-    return False
+    return None
+
+
+def check_lora_targets(model, targets: list[str]) -> None:
+    """Every configured LoRA target must have matched a module. PEFT refuses a list where none
+    matches, but trains the rest silently when only some do (a typo in one name)."""
+    if targets == ["all-linear"]:
+        return
+    adapted = getattr(model, "targeted_module_names", None)
+    if adapted is None:  # not a PEFT model: nothing was adapted at all
+        adapted = []
+    missing = [t for t in targets if not any(n == t or n.endswith("." + t) for n in adapted)]
+    if missing:
+        raise ValueError(
+            f"lora.target_modules: {missing} matched no module of the model; LoRA would train "
+            "only the others. Fix the names (check_setup lists the model's module names)."
+        )
+
+
+def resumed_state(checkpoint: Path) -> tuple[int, list[dict]]:
+    """The step and log history of the checkpoint a resumed run starts from."""
+    state = read_json(checkpoint / "trainer_state.json")
+    return state["global_step"], state["log_history"]
+
+
+def continue_history(history: list[dict], step: int, before: list[dict]) -> list[dict]:
+    """The log of a resumed run, made to read as one run where the trainer allows it.
+
+    The Trainer restores its log history from the checkpoint, but TRL counts ``num_tokens``
+    from 0 again after a resume: the count at the checkpoint is added back (exact when the
+    checkpoint step was logged, as with the default save_steps, a multiple of logging_steps).
+    The final ``train_loss`` averages only the steps run after the resume (transformers keeps
+    no running total in the checkpoint); the summary entry says so with ``resumed_from_step``.
+    """
+    counted = [e["num_tokens"] for e in before if "num_tokens" in e and e["step"] <= step]
+    offset = counted[-1] if counted else 0
+    continued = []
+    for entry in history:
+        entry = dict(entry)
+        if entry["step"] > step and "num_tokens" in entry:
+            entry["num_tokens"] += offset
+        if "train_loss" in entry:
+            entry["resumed_from_step"] = step
+        continued.append(entry)
+    return continued
 
 
 def train(spec: dict) -> Path:
@@ -170,13 +229,13 @@ def train(spec: dict) -> Path:
     state = PartialState(cpu=not cuda_available())
     with state.main_process_first():
         if state.is_main_process:
-            resume = resumable_checkpoint(partial, run_fingerprint(spec))
+            checkpoint = resumable_checkpoint(partial, run_fingerprint(spec))
             prepare_merged_start(spec, partial)
         else:
-            resume = any((partial / "checkpoints").glob("checkpoint-*"))
+            checkpoint = last_checkpoint(partial)
     log.info("Rank %d of %d processes", state.process_index, state.num_processes)
-    if resume:
-        log.info("Resuming from the checkpoint in %s", partial)
+    if checkpoint is not None:
+        log.info("Resuming from %s", checkpoint)
 
     tokenizer = load_tokenizer(spec["base_model"])
     trainer = trainer_cls(
@@ -186,14 +245,26 @@ def train(spec: dict) -> Path:
         processing_class=tokenizer,
         peft_config=lora_config(spec["lora"]),
     )
-    trainer.train(resume_from_checkpoint=resume or None)
+    check_lora_targets(trainer.model, spec["lora"]["target_modules"])
+    # Read before training: the Trainer deletes old checkpoints as it saves new ones.
+    resumed_from = resumed_state(checkpoint) if checkpoint is not None else None
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    if trainer.state.global_step == 0:
+        raise RuntimeError(
+            f"{spec['variant']}: training ran 0 optimiser steps, so the adapter would be "
+            f"untrained. Check variants.{spec['variant']}.args (num_train_epochs, max_steps, "
+            "per_device_train_batch_size) against the number of training rows."
+        )
 
     if trainer.is_world_process_zero():
+        history = trainer.state.log_history
+        if resumed_from is not None:
+            history = continue_history(history, *resumed_from)
         final = partial / "adapter"
         trainer.save_model(str(final))
         tokenizer.save_pretrained(str(final))
-        write_json(final / "log_history.json", trainer.state.log_history)
-        write_json(spec["history"], trainer.state.log_history)
+        write_json(final / "log_history.json", history)
+        write_json(spec["history"], history)
         shutil.rmtree(adapter_dir, ignore_errors=True)
         os.replace(final, adapter_dir)
         shutil.rmtree(partial, ignore_errors=True)

@@ -11,19 +11,52 @@ from snakemake.exceptions import WorkflowError
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
+import yaml
+
+from alignbench.config_paths import path_errors
 from alignbench.models.base import EMBEDDED_WHEEL
 from alignbench.variants import (
+    VariantError,
     enabled_variants,
     lineage,
     ordered_variants,
     trained_variants,
     validate_variants,
 )
-from alignbench.workflow_config import canonical, replace_contents
+from alignbench.workflow_config import (
+    canonical,
+    coerce_overrides,
+    replace_contents,
+    schema_errors,
+)
 
-validate(config, "../schemas/config.schema.yaml")
-# Sorted keys: a config saved in another key order has equal params and reruns nothing.
-replace_contents(config, canonical(config))
+SCHEMA_FILE = workflow.source_path("../schemas/config.schema.yaml")
+
+
+def check_config():
+    """Every check that needs nothing but the config, before the DAG is built: all problems at
+    once, one line each, naming the key and the fix."""
+    with open(SCHEMA_FILE) as handle:
+        schema = yaml.safe_load(handle)
+    coerce_overrides(config, workflow.config_settings.overwrite_config, schema)
+    errors = schema_errors(config, schema)
+    if not errors:
+        validate(config, SCHEMA_FILE)  # fills in the defaults
+        errors = path_errors(config)
+        try:
+            validate_variants(config["variants"])
+        except VariantError as error:
+            errors.append(str(error))
+    if errors:
+        raise WorkflowError(
+            "The config has problems (config/README.md explains every setting):\n  "
+            + "\n  ".join(errors)
+        )
+    # Sorted keys: a config saved in another key order has equal params and reruns nothing.
+    replace_contents(config, canonical(config))
+
+
+check_config()
 
 # Per-step software environments, used with --use-conda (without it, jobs run in the current
 # environment). MODELS_ENV: data, base model, training, generation, model-based scoring (torch,
@@ -67,7 +100,6 @@ def check_job_environment():
 
 # Variants switched off with `enabled: false` are left out everywhere.
 VARIANT_CONFIG = enabled_variants(config["variants"])
-validate_variants(VARIANT_CONFIG)
 VARIANTS = ordered_variants(VARIANT_CONFIG)
 TRAINED = trained_variants({name: VARIANT_CONFIG[name] for name in VARIANTS})
 SEEDS = config["training"]["seeds"]
@@ -237,3 +269,31 @@ def local_data_file(wildcards):
     if config["data"]["source"] == "local":
         return {"local": config["data"]["local"]["path"]}
     return {}
+
+
+def setup_settings():
+    """What check_setup reads from the config (a change reruns the check, not the models)."""
+    return {
+        "variants": {
+            name: {
+                "method": VARIANT_CONFIG[name]["method"],
+                "args": VARIANT_CONFIG[name].get("args", {}),
+            }
+            for name in TRAINED
+        },
+        "training_precision": config["training"]["precision"],
+        "generation_precision": config["generation"]["precision"],
+        "attn_implementation": config["model"]["attn_implementation"],
+        "lora_target_modules": config["lora"]["target_modules"],
+        "reward_model": REWARD_MODEL,
+    }
+
+
+# Every model job waits for the setup check; ancient(): a rerun of the check alone reruns none.
+SETUP_CHECKED = ancient("results/checks/setup.json")
+
+
+def network_retries(source):
+    """Jobs that download from the Hub get two more tries: a dropped connection can pass. Any
+    other failure (a bad file, a wrong setting) would only fail the same way again."""
+    return 2 if source == "hub" else 0

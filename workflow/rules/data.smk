@@ -9,7 +9,7 @@ rule download_data:
         info="results/data/raw_info.json",
     log:
         "results/logs/download_data.log",
-    retries: 2
+    retries: network_retries(config["data"]["source"])
     conda:
         MODELS_ENV
     params:
@@ -21,6 +21,7 @@ rule download_data:
 rule split_data:
     input:
         raw=rules.download_data.output.raw,
+        raw_info=rules.download_data.output.info,
     output:
         train="results/data/split/train.jsonl",
         validation="results/data/split/validation.jsonl",

@@ -10,7 +10,7 @@ rule prepare_base_model:
         "results/logs/prepare_base_model.log",
     benchmark:
         "results/benchmarks/prepare_base_model.tsv"
-    retries: 2
+    retries: network_retries(config["model"]["source"])
     conda:
         MODELS_ENV
     resources:
