@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +150,46 @@ def test_a_token_merged_across_the_answer_boundary_starts_the_answer(rows):
     assert start == 3
     with pytest.raises(ValueError, match="not a prefix"):
         answer_sequence(FixedTemplate([1, 2, 3, 4, 5, 6], [1, 2, 7, 8, 9]), rows[0], "chosen")
+
+
+# What score_preferences.py does, in a fresh interpreter: it prints the json.dumps of the summary
+# and the per-example scores, the text that preferences.json is made of.
+SCORE_IN_A_NEW_PROCESS = """
+import json, sys
+import torch
+from alignbench.evaluation.preferences import preference_scores, summarize_preferences
+from alignbench.models.loading import load_tokenizer, load_variant
+
+model_dir, rows_file, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+torch.set_num_threads(threads)
+rows = json.loads(open(rows_file).read())
+model = load_variant(model_dir, [], "fp32")
+per_example = preference_scores(model, load_tokenizer(model_dir), rows, batch_size=3)
+print(json.dumps({"summary": summarize_preferences(per_example), "per_example": per_example}))
+"""
+
+
+def test_scores_are_byte_identical_across_processes_and_thread_counts(
+    tiny_model_dir, rows, tmp_path
+):
+    # A model job gets --cores threads locally and 4 under SLURM, so a rerun of the same job may
+    # use another thread count; its preferences.json must not change.
+    rows_file = tmp_path / "rows.json"
+    rows_file.write_text(json.dumps(rows))
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCORE_IN_A_NEW_PROCESS, str(tiny_model_dir), rows_file, threads],
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for threads in ("1", "2")
+    ]
+    outputs = []
+    for run in runs:
+        stdout, stderr = run.communicate(timeout=300)
+        assert run.returncode == 0, stderr
+        outputs.append(stdout)
+    assert json.loads(outputs[0])["summary"]["n"] == len(rows)
+    assert outputs[0] == outputs[1]

@@ -9,6 +9,9 @@ having more tokens.
 The answer tokens are those of the whole conversation rendered with the chat template after the
 rendered prompt, so the end-of-turn token is scored as in training. That split is only valid when
 the rendered prompt is a token prefix of the rendered conversation; it is checked per row.
+
+Reruns on the same CPU are byte-identical whatever the thread count (tests/test_preferences.py);
+a CPU with another vector instruction set sums in another order (README.md, "Exact reruns").
 """
 
 from __future__ import annotations
