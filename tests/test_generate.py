@@ -62,3 +62,15 @@ def test_batched_generation_matches_one_at_a_time_and_excludes_the_prompt(tiny_m
         assert tokenizer.decode(render_prompt(tokenizer, record["messages"])).endswith(
             "<|im_start|>assistant\n"
         )
+
+
+def test_asking_for_more_held_out_rows_than_exist_uses_all_and_says_so(tmp_path, caplog):
+    from alignbench.evaluation.heldout import first_heldout_rows
+    from alignbench.io import write_jsonl
+
+    path = tmp_path / "validation.jsonl"
+    write_jsonl(path, [{"id": str(i)} for i in range(3)])
+    assert [r["id"] for r in first_heldout_rows(path, 2, "generation.prompts")] == ["0", "1"]
+    assert not caplog.records
+    assert len(first_heldout_rows(path, 40, "generation.prompts")) == 3
+    assert "generation.prompts asks for 40 rows but the validation set holds 3" in caplog.text
