@@ -54,7 +54,9 @@ def test_training_writes_an_adapter_and_its_log(tmp_path, tiny_model_dir, train_
     spec = run(tmp_path, make_spec(tmp_path, tiny_model_dir, train_file, method))
     adapter = tmp_path / method / "adapter"
     assert (adapter / "adapter_model.safetensors").exists()
-    assert json.loads((adapter / "adapter_config.json").read_text())["r"] == 4
+    adapter_config = json.loads((adapter / "adapter_config.json").read_text())
+    assert adapter_config["r"] == 4
+    assert adapter_config["target_modules"] == ["q_proj", "v_proj"]  # sorted: same every run
     history = json.loads((tmp_path / method / "log_history.json").read_text())
     assert history[-1]["step"] == 2 and "train_loss" in history[-1]
     if method == "orpo":

@@ -216,6 +216,16 @@ def continue_history(history: list[dict], step: int, before: list[dict]) -> list
     return continued
 
 
+def sort_target_modules(adapter_config: Path) -> None:
+    """PEFT keeps the LoRA targets as a set and saves them in its iteration order, which Python
+    randomises per process for strings: two identical runs would write different files. Sorted,
+    the file is the same on every run."""
+    config = read_json(adapter_config)
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+        write_json(adapter_config, config)
+
+
 def train(spec: dict) -> Path:
     """Train the adapter described by ``spec``; return the finished adapter folder."""
     from accelerate import PartialState
@@ -262,6 +272,7 @@ def train(spec: dict) -> Path:
             history = continue_history(history, *resumed_from)
         final = partial / "adapter"
         trainer.save_model(str(final))
+        sort_target_modules(final / "adapter_config.json")
         tokenizer.save_pretrained(str(final))
         write_json(final / "log_history.json", history)
         write_json(spec["history"], history)
