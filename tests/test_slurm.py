@@ -41,7 +41,8 @@ CLUSTER_ARGS = (
     str(MAX_THREADS),
 )
 TIMEOUT_S = 1500
-MODEL_RULES = {"train", "generate", "score_preferences", "score_reward"}
+# check_setup asks too: it checks precision and attention on the kind of node training gets.
+MODEL_RULES = {"check_setup", "train", "generate", "score_preferences", "score_reward"}
 GPU_FIELDS = ("TRES", "TresPerJob", "TresPerNode", "TresPerSocket", "TresPerTask", "JOB_GRES")
 
 
