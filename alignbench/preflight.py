@@ -26,6 +26,9 @@ import types
 import typing
 from pathlib import Path
 
+from alignbench.train.methods import METHODS
+from alignbench.train.run import lora_target_matches, trainer_args
+
 log = logging.getLogger(__name__)
 
 
@@ -83,9 +86,6 @@ def _looks_numeric(text: str) -> bool:
 def trainer_arg_errors(variant: str, method: str, args: dict, precision: str) -> list[str]:
     """Names and types of one variant's ``args`` against its TRL config class, then the class's
     own checks (``__post_init__``) on the settings the training job would pass."""
-    from alignbench.train.methods import METHODS
-    from alignbench.train.run import trainer_args
-
     config_cls = METHODS[method].trainer_and_config()[1]
     fields = {field.name: field for field in dataclasses.fields(config_cls) if field.init}
     hints = typing.get_type_hints(config_cls)
@@ -136,7 +136,7 @@ def lora_target_errors(targets: list[str], modules: dict[str, bool]) -> list[str
     linear = sorted({name.rsplit(".", 1)[-1] for name, is_linear in modules.items() if is_linear})
     errors = []
     for target in targets:
-        if not any(name == target or name.endswith("." + target) for name in modules):
+        if not any(lora_target_matches(name, target) for name in modules):
             close = difflib.get_close_matches(target, linear, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             errors.append(
@@ -208,7 +208,7 @@ def check_setup(settings: dict, base_model: str | Path) -> dict:
     return {
         "variants": sorted(settings["variants"]),
         "lora_target_modules": {
-            target: sum(1 for name in modules if name == target or name.endswith("." + target))
+            target: sum(1 for name in modules if lora_target_matches(name, target))
             for target in settings["lora_target_modules"]
         },
         "reward_model": settings["reward_model"],

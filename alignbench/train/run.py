@@ -172,6 +172,11 @@ def resumable_checkpoint(partial: Path, fingerprint: dict) -> Path | None:
     return None
 
 
+def lora_target_matches(module_name: str, target: str) -> bool:
+    """PEFT's rule for a target name in a list: the module's name, or its last dotted parts."""
+    return module_name == target or module_name.endswith("." + target)
+
+
 def check_lora_targets(model, targets: list[str]) -> None:
     """Every configured LoRA target must have matched a module. PEFT refuses a list where none
     matches, but trains the rest silently when only some do (a typo in one name)."""
@@ -180,7 +185,7 @@ def check_lora_targets(model, targets: list[str]) -> None:
     adapted = getattr(model, "targeted_module_names", None)
     if adapted is None:  # not a PEFT model: nothing was adapted at all
         adapted = []
-    missing = [t for t in targets if not any(n == t or n.endswith("." + t) for n in adapted)]
+    missing = [t for t in targets if not any(lora_target_matches(n, t) for n in adapted)]
     if missing:
         raise ValueError(
             f"lora.target_modules: {missing} matched no module of the model; LoRA would train "
