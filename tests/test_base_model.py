@@ -4,7 +4,7 @@ import json
 import pytest
 
 from alignbench.models.base import prepare_base_model, prepare_tokenizer
-from alignbench.report.provenance import MODEL_PACKAGES
+from alignbench.provenance import MODEL_PACKAGES
 
 
 def test_local_source_links_weights_and_rewrites_the_tokenizer(tmp_path, tiny_model_dir):

@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import functools
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
-from markupsafe import escape
 from snakemake.utils import validate
 
-from alignbench.evaluation import answers, preferences, reward
+from alignbench.benchmark_files import read_benchmarks
+from alignbench.evaluation import answers, metrics, preferences, reward
 from alignbench.evaluation.aggregate import compare_variants, scores_table, summarize_variant
 from alignbench.evaluation.plots import read_scores_tsv
 from alignbench.evaluation.rouge import ROUGE_TYPES, mean_scores
-from alignbench.report import comparisons as compare
-from alignbench.report import provenance, run_setup
-from alignbench.report.context import FIGURE_TEXT, build_context
-from alignbench.report.formatting import metric_label
+from alignbench.provenance import collect_provenance
+from alignbench.report import config_view, findings
+from alignbench.report.context import build_context
 from alignbench.report.render import render_report, write_report
 from alignbench.variants import enabled_variants
 
@@ -47,7 +47,8 @@ ARMS = {
 SPREAD = [(i - (PROMPTS - 1) / 2) / 1000 for i in range(PROMPTS)]
 SEED_SHIFT = {"seed42": 0.002, "seed43": -0.002, "untrained": 0.0}
 TASKS = ("arithmetic", "sorting")
-FIGURE_NAMES = tuple(FIGURE_TEXT)
+FIGURE_TITLES = yaml.safe_load((TEMPLATE.parent / "figures.yaml").read_text())
+FIGURE_NAMES = tuple(FIGURE_TITLES)
 BENCHMARK_TSV = (
     "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
     "12.3456\t0:00:12\t1534.21\tNA\t-\tNA\t0.01\t2.5\t95.0\t11.7\n"
@@ -222,7 +223,7 @@ def benchmarks(tmp_path_factory) -> dict[str, dict]:
     bench = tmp_path_factory.mktemp("results") / "benchmarks" / "train" / "sft.tsv"
     bench.parent.mkdir(parents=True)
     bench.write_text(BENCHMARK_TSV)
-    return provenance.read_benchmarks([bench])
+    return read_benchmarks([bench])
 
 
 def make_context(figures, benchmarks=None, config=None, tasks=True, with_reward=False) -> dict:
@@ -238,7 +239,8 @@ def make_context(figures, benchmarks=None, config=None, tasks=True, with_reward=
         data_report=DATA_REPORT,
         figures=figures,
         benchmarks=benchmarks or {},
-        provenance=provenance.collect_provenance(REPO),
+        provenance=collect_provenance(REPO),
+        report_dir=TEMPLATE.parent,
     )
 
 
@@ -247,8 +249,23 @@ def body(html: str) -> str:
     return html.split("<h3>Configuration</h3>")[0]
 
 
-def shown(text: str, html: str) -> bool:
-    return str(escape(text)) in html
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.parts.append(" ")
+
+
+def text(html: str) -> str:
+    """What a reader sees: the page's text, entities decoded, whitespace collapsed."""
+    parser = _Text()
+    parser.feed(html)
+    return " ".join("".join(parser.parts).split())
 
 
 @pytest.fixture(scope="module")
@@ -298,10 +315,10 @@ def test_a_disabled_variant_does_not_appear(figures):
     context = make_context(figures, config=make_config(disabled=("dpo",)))
     page = body(render_report(context, TEMPLATE))
     assert context["variants"] == ["base", "sft", "orpo"]
-    assert context["hyperparameters"]["columns"] == ["base", "sft", "orpo"]
+    assert context["config_tables"]["hyperparameters"]["columns"] == ["base", "sft", "orpo"]
     # "orpo-dpo-mix-40k" names the published data set, not the variant.
     assert not re.search(r"(?<![-\w])dpo(?![-\w])", page)
-    assert "enabled" not in str(context["hyperparameters"]["rows"])
+    assert "enabled" not in str(context["config_tables"]["hyperparameters"]["rows"])
 
 
 def test_distinguishable_difference_is_stated_as_such(html, comparisons):
@@ -313,28 +330,53 @@ def test_distinguishable_difference_is_stated_as_such(html, comparisons):
         "distinguishable."
     )
     assert row["mean"] == pytest.approx(0.2245 - 0.2013)
-    assert shown(sentence, html)
+    assert sentence in text(html)
 
 
 def test_identical_arms_are_not_distinguishable(html, comparisons):
     row = comparison(comparisons, "orpo", "sft", "answer_tokens")
     assert row["mean"] == 0 and not row["distinguishable"]
-    listed = re.search(
-        r"Not distinguishable from zero \(intervals in Table \d+\):(.*?)</p>", html, re.S
-    )
+    listed = re.search(r"Not distinguishable from zero \(intervals in Table \d+\):(.*)", text(html))
     answer_tokens = re.search(r"answer tokens: ([^;.]*)", listed.group(1)).group(1)
-    assert escape("orpo − sft") in answer_tokens
+    assert "orpo − sft" in answer_tokens
+
+
+def table_rows(html: str) -> list[list[str]]:
+    """Every table row of the page as the texts of its cells."""
+    return [
+        [text(cell) for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)
+    ]
 
 
 def test_every_shown_comparison_has_its_verdict(html, comparisons):
-    for row in comparisons:
-        if row["metric"] in compare.COMPARED_METRICS:
-            # Differences that hold are stated in full; the others are listed by label.
-            if row["distinguishable"]:
-                assert shown(compare.comparison_sentence(row), html)
-            verdict = compare.verdict(row)
-            assert f"<td>{escape(compare.difference_label(row))}</td>" in html
-            assert verdict in html
+    """One table row per comparison, grouped by metric in the report's order, with its verdict."""
+    table = re.search(r"Table \d+\. Paired differences.*?</table>", html, re.S).group(0)
+    rows = [cells for cells in table_rows(table) if len(cells) == 6][1:]  # after the header
+    expected = [
+        r for metric in findings.COMPARED_METRICS for r in comparisons if r["metric"] == metric
+    ]
+    assert len(rows) == len(expected) > 0
+    for cells, row in zip(rows, expected, strict=True):
+        places = metrics.digits(row["metric"])
+        verdict = "distinguishable from zero" if row["distinguishable"] else "not distinguishable"
+        if not row["seed_consistent"]:
+            verdict = "not distinguishable (seeds disagree in sign)"
+        assert cells == [
+            f"{row['variant']} − {row['reference']}",
+            str(row["n"]),
+            signed(row["mean"], places),
+            metrics.format_interval(row["interval"], places),
+            metrics.format_p_value(row["p_value"]),
+            verdict,
+        ]
+
+
+def test_a_seed_that_disagrees_is_named_in_the_verdict(figures):
+    context = make_context(figures)
+    context["comparisons"] = [{**context["comparisons"][0], "seed_consistent": False}]
+    page = render_report(context, TEMPLATE)
+    assert "not distinguishable (seeds disagree in sign)" in page
 
 
 def test_comparison_groups_follow_the_metric_order(html):
@@ -347,26 +389,26 @@ def test_comparison_groups_follow_the_metric_order(html):
     ]
 
 
-def test_abstract_states_only_distinguishable_differences(context, comparisons):
-    headline = context["results"]["headline"]
-    assert headline
-    assert all("answer tokens" not in phrase for phrase in headline)
-    wanted = {
-        (r["variant"], r["reference"], r["metric"])
+def test_abstract_states_only_distinguishable_differences(html, comparisons):
+    abstract = text(re.search(r'<section class="abstract">(.*?)</section>', html, re.S).group(1))
+    stated = re.search(r"excludes zero: (.*?)\. Every other", abstract).group(1).split("; ")
+    wanted = [
+        f"{r['variant']} − {r['reference']} {metrics.label(r['metric'])}"
+        for metric in findings.HEADLINE_METRICS
         for r in comparisons
-        if r["distinguishable"] and r["metric"] in compare.HEADLINE_METRICS
-    }
-    assert len(headline) == len(wanted)
-    assert not any(phrase.startswith("orpo − sft answer") for phrase in headline)
+        if r["metric"] == metric and r["distinguishable"]
+    ]
+    assert [phrase.split(" +")[0].split(" −0")[0] for phrase in stated] == wanted
+    assert "answer tokens" not in abstract
 
 
 def test_conciseness_claim_is_tested(html):
     # orpo answers are shorter than base's on every prompt and as long as sft's.
-    assert shown("The post claims that ORPO answers are more concise.", html)
-    assert shown(
+    page = text(html)
+    assert "The post claims that ORPO answers are more concise." in page
+    assert (
         "The data support the claim only for orpo − base; for orpo − sft the difference is "
-        "not distinguishable from zero.",
-        html,
+        "not distinguishable from zero." in page
     )
 
 
@@ -379,9 +421,11 @@ def test_conciseness_reads_a_comparison_stored_the_other_way():
         {"variant": "sft", "reference": "orpo", "metric": "answer_tokens", "n": 40,
          "mean": -3.0, "interval": [-4.0, -2.0], "p_value": 0.0001, "distinguishable": True},
     ]  # fmt: skip
-    text = compare.conciseness(list(summaries), summaries, rows, MAX_NEW_TOKENS)
-    assert "orpo − sft +3.0 [2.0, 4.0], p < 0.001" in text
-    assert "The data contradict the claim: ORPO answers are longer for orpo − sft." in text
+    claim = findings.conciseness(list(summaries), summaries, rows)
+    (longer,) = claim["longer"]
+    assert (longer["variant"], longer["reference"], longer["mean"]) == ("orpo", "sft", 3.0)
+    assert longer["interval"] == [2.0, 4.0]
+    assert [row["reference"] for row in claim["level"]] == ["base"] and not claim["shorter"]
 
 
 def test_weak_evidence_is_flagged(html, comparisons):
@@ -389,33 +433,39 @@ def test_weak_evidence_is_flagged(html, comparisons):
     weak = [
         r
         for r in comparisons
-        if r["metric"] in compare.COMPARED_METRICS
+        if r["metric"] in findings.COMPARED_METRICS
         and r["distinguishable"]
-        and r["p_value"] >= compare.TEST_LEVEL
+        and r["p_value"] >= metrics.TEST_LEVEL
     ]
     assert weak  # task accuracy: 0/1 outcomes that differ on only 4 of 16 prompts
-    for row in weak:
-        label = f"{compare.difference_label(row)} {metric_label(row['metric'])}"
-        assert shown(label, html)
-    assert "weak evidence" in html
+    flagged = text(re.search(r"<p>For (.*?)\s+the\s+interval excludes zero but", html, re.S)[1])
+    assert flagged.split("; ") == [
+        f"{r['variant']} − {r['reference']} {metrics.label(r['metric'])} "
+        f"({metrics.format_p_value(r['p_value'])})"
+        for r in weak
+    ]
 
 
 def test_preference_accuracy_against_chance(html):
-    assert "Held-out preference accuracy" in html
-    assert "not distinguishable from chance for base" in html
-    assert "above chance (0.5; the whole 95% interval lies above it) for sft, orpo, dpo" in html
+    assert (
+        "Preference accuracy is above chance (0.5; the whole 95% interval lies above it) for "
+        "sft, orpo, dpo; not distinguishable from chance for base." in text(html)
+    )
 
 
 def test_task_family_table_with_demo_like_data(html):
-    assert "Task accuracy per task family" in html
-    assert "<td>arithmetic</td>" in html and "<td>sorting</td>" in html
+    families = {cells[0]: cells[1:] for cells in table_rows(html) if cells[0] in TASKS}
+    # Even prompts are arithmetic, odd ones sorting; a variant gets right the prompts whose
+    # i % 4 is in its ARMS["right"].
+    assert families["arithmetic"] == ["8", "0.500", "1.000", "1.000", "1.000"]
+    assert families["sorting"] == ["8", "0.000", "0.000", "0.500", "0.500"]
     assert "no checkable answers" not in html
 
 
 def test_no_checkable_answers_without_tasks(figures):
     context = make_context(figures, tasks=False)
     page = render_report(context, TEMPLATE)
-    assert context["results"]["tasks"] is None
+    assert context["with_metric"]["task_accuracy"] == []
     assert "carry no checkable answers" in page
     assert "per task family" not in page
 
@@ -426,30 +476,36 @@ def test_reward_section_only_with_reward_metrics(html, figures):
     config = make_config(reward_model=REWARD_MODEL)
     page = render_report(make_context(figures, config=config, with_reward=True), TEMPLATE)
     assert "Mean reward of the generations" in page and REWARD_MODEL in page
-    assert "The win rate against the reference answer is" in page
+    assert "The win rate against the reference answer is" in text(page)
     assert "Reward-model scoring was off" not in page
+    configured = render_report(make_context(figures, config=config), TEMPLATE)
+    assert f"A reward model ({REWARD_MODEL}) is configured, but no summary" in text(configured)
 
 
-def test_answer_statistics_are_shown(context, html):
-    base = next(row for row in context["results"]["answers"]["rows"] if row["variant"] == "base")
-    tokens, _, stopped, *_ = base["cells"]
+def test_answer_statistics_are_shown(html):
+    base = next(cells for cells in table_rows(html) if cells[0] == "base" and len(cells) == 7)
+    tokens, _, stopped, *_ = base[1:]
     # 40 + i % 5 tokens over 16 prompts: 40 + 30 / 16; EOS on prompts with i % 3 != 0: 10 of 16.
-    assert (tokens["mean"], stopped["mean"]) == ("41.9", "0.625")
-    assert tokens["interval"].startswith("[") and "distinct-2" in html
+    assert tokens.startswith("41.9 [") and stopped.startswith("0.625 [")
+    assert "distinct-2" in html
 
 
 # --- the rest of the paper --------------------------------------------------------------------
 
 
 def test_html_shows_published_and_corrected_numbers(html):
-    for value in ("0.1479", "0.0574", "0.0956", "0.1664", "0.0688", "0.1019", "0.1505"):
-        assert value in html
-    assert f"{0.1479 * 2000 / 1001:.4f}" in html  # halving-corrected base ROUGE-1
+    published = yaml.safe_load((TEMPLATE.parent / "published.yaml").read_text())
+    factor = published["divisor"] / published["evaluated"]
+    rows = {cells[0]: cells[1:] for cells in table_rows(html)}
+    for arm in published["arms"]:
+        cells = rows[arm["arm"]]
+        assert cells[:3] == [f"{v:.4f}" for v in arm["scores"]]
+        assert cells[3:6] == [f"{v * factor:.4f}" for v in arm["scores"]]
 
 
-def test_published_comparison_uses_pooled_means(context):
-    sft = next(row for row in context["published"]["rows"] if row["arm"] == "SFT")
-    assert (sft["variant"], sft["ours"]) == ("sft", ["0.3322", "0.1234", "0.2245"])
+def test_published_comparison_uses_pooled_means(html):
+    sft = {cells[0]: cells[1:] for cells in table_rows(html)}["SFT"]
+    assert sft[6:] == ["sft", "0.3322", "0.1234", "0.2245"]
 
 
 def test_html_loads_nothing_from_the_network(html):
@@ -464,10 +520,19 @@ def test_model_text_is_escaped(html):
     assert "<script" not in html.lower()
 
 
-def test_figures_are_embedded_and_numbered(html):
+def test_figures_are_embedded_numbered_and_captioned_from_one_file(html):
     assert html.count('src="data:image/png;base64,') == len(FIGURE_NAMES)
-    for number in range(1, len(FIGURE_NAMES) + 1):
-        assert f"Figure {number}." in html
+    for number, name in enumerate(FIGURE_NAMES, start=1):
+        caption = (TEMPLATE.parent / "captions" / f"{name}.rst").read_text().strip()
+        assert f"Figure {number}. {FIGURE_TITLES[name]}. {caption}" in text(html)
+
+
+def test_snakemake_report_uses_the_same_caption_files():
+    """Each figure's caption exists once: the rule that draws it points at the file the paper
+    report reads."""
+    rules = (REPO / "workflow" / "rules" / "plot.smk").read_text()
+    used = set(re.findall(r'caption="\.\./\.\./report/captions/(\w+)\.rst"', rules))
+    assert used == set(FIGURE_NAMES)
 
 
 def test_samples_use_the_configured_number_of_common_prompts(html):
@@ -480,16 +545,21 @@ def test_samples_use_the_configured_number_of_common_prompts(html):
 
 
 def test_data_report_shows_invalid_reasons(html):
-    assert "missing_chosen" in html and "empty_prompt" in html
+    rows = {cells[0]: cells[1:] for cells in table_rows(html)}
+    assert rows["missing_chosen"] == ["3"] and rows["empty_prompt"] == ["1"]
     assert "max_prompt_tokens" in html
 
 
 def test_flaws_are_listed_with_the_seeds_fix(html):
-    assert "prompt" in html and "2,000" in html and "reference model" in html
-    assert "precision (fp32)" in html
-    assert "2 training seeds (42, 43)" in html
-    assert "sign-flip permutation tests" in html
-    assert "Still one training run" not in html
+    flaws = re.findall(r"<li><strong>Flaw:</strong>(.*?)</li>", html, re.S)
+    assert len(flaws) == 8
+    page = text(html)
+    assert "summed over the 1,001 evaluated examples and divided by 2,000" in page
+    assert "the same settings and precision (fp32)" in page
+    assert "Each trained variant is trained with 2 training seeds (42, 43);" in page
+    # EOS on prompts with i % 3 != 0: 10 of 16 for every variant.
+    assert "share that stopped: base 62%; sft 62%; orpo 62%; dpo 62%." in page
+    assert "With one seed" not in page
 
 
 def test_stand_in_warning_only_for_embedded_model(html, figures):
@@ -514,9 +584,10 @@ def test_a_base_only_config_has_no_comparisons(figures):
     config["variants"] = {"base": config["variants"]["base"]}
     context = make_context(figures, config=config)
     html = render_report(context, TEMPLATE)
-    assert context["results"]["comparisons"] == []
+    assert context["comparisons"] == []
     assert "nothing to compare" in html
     assert "No ORPO-trained variant is enabled" in html
+    assert "Training </th><td>" not in html and "see Table 1" in text(html)
 
 
 def test_tables_are_numbered_in_order(html):
@@ -540,29 +611,14 @@ def test_read_scores_tsv_reads_what_scores_table_writes(tmp_path):
 # --- provenance and setup ---------------------------------------------------------------------
 
 
-def test_read_benchmark_parses_numbers_and_na(tmp_path):
-    path = tmp_path / "bench.tsv"
-    path.write_text(BENCHMARK_TSV)
-    bench = provenance.read_benchmark(path)
-    assert bench["s"] == pytest.approx(12.3456)
-    assert bench["max_rss"] == pytest.approx(1534.21)
-    assert bench["h:m:s"] == "0:00:12"
-    assert bench["max_vms"] is None and bench["max_uss"] is None
-
-
 def test_benchmark_appears_in_html(html):
-    assert "train/sft" in html and "12.3" in html and "1,534" in html
+    row = next(cells for cells in table_rows(html) if cells[0] == "train/sft")
+    assert row == ["train/sft", "12.3", "0:00:12", "1,534"]
 
 
-def test_benchmark_name_follows_the_path_below_benchmarks():
-    assert provenance.benchmark_name("results/benchmarks/train/sft.tsv") == "train/sft"
-    name = provenance.benchmark_name("results/benchmarks/prepare_base_model.tsv")
-    assert name == "prepare_base_model"
-
-
-def test_hyperparameters_come_from_variant_args(html):
+def test_hyperparameters_come_from_variant_args(context, html):
     config = make_config()
-    table = run_setup.hyperparameter_table(config, list(ARMS))
+    table = context["config_tables"]["hyperparameters"]
     assert table["columns"] == list(ARMS)
     learning_rate = next(r for r in table["rows"] if r["key"] == "learning_rate")
     trained = [
@@ -570,37 +626,33 @@ def test_hyperparameters_come_from_variant_args(html):
     ]
     assert learning_rate["values"] == ["—", *trained]  # base has no args
     assert "lora.r" in html  # shared training settings are shown too
+    differs = {cells[0]: cells for cells in table_rows(html)}["Training"]
+    assert differs[2].startswith(f"sft: sft, lr {trained[0]}; orpo: orpo, lr {trained[1]};")
 
 
 def test_setup_describes_only_the_active_source():
     config = make_config("hub")
-    hub = run_setup.model_setup(config)
-    assert (hub["id"], hub["revision"], hub["stand_in"]) == (
+    hub = config_view.model_view(config["model"])
+    assert (hub["name"], hub["revision"], hub["stand_in"]) == (
         config["model"]["hub"]["id"],
         config["model"]["hub"]["revision"],
         False,
     )
-    embedded = run_setup.model_setup(make_config("gguf_embedded"))
+    embedded = config_view.model_view(make_config("gguf_embedded")["model"])
     assert embedded["stand_in"] and "meta-llama" not in str(embedded["rows"])
-    local = run_setup.model_setup(make_config("local"))
-    assert (local["id"], local["revision"]) == (config["model"]["local"]["path"], "—")
-    assert run_setup.data_label(config).startswith("synthetic demo data")
+    local = config_view.model_view(make_config("local")["model"])
+    assert (local["name"], local["revision"]) == (config["model"]["local"]["path"], "—")
 
 
-def test_collect_provenance_has_versions_and_git(tmp_path):
-    collected = provenance.collect_provenance(tmp_path)  # not a git repository
-    assert collected["git_commit"] == "unknown"
-    assert set(collected["packages"]) >= {"torch", "transformers", "trl", "rouge_score"}
-    assert collected["timestamp"].endswith("+00:00")
-
-
-def test_provenance_takes_the_model_stack_from_the_model_jobs_environment(tmp_path):
-    # Under --use-conda the report job runs in the light env, which has no torch.
-    recorded = {"python": "3.11.0", "packages": {"torch": "2.13.0", "trl": "1.16.0"}}
-    collected = provenance.collect_provenance(tmp_path, recorded)
-    assert collected["python"] == "3.11.0"
-    assert collected["packages"]["torch"] == "2.13.0" and collected["packages"]["trl"] == "1.16.0"
-    assert collected["packages"]["rouge_score"] != "not installed"  # read where it renders
+def test_data_and_decoding_are_described_from_the_config(figures):
+    config = make_config("hub")
+    config["data"]["source"] = "hub"
+    config["generation"]["do_sample"] = True
+    page = text(render_report(make_context(figures, config=config), TEMPLATE))
+    hub = config["data"]["hub"]
+    assert f"Data: {hub['id']} at revision {hub['revision']}." in page
+    assert f"same settings: seeded sampling (seed {config['generation']['seed']})." in page
+    assert "reproduces the same text" not in page
 
 
 def test_write_report_is_atomic_and_leaves_no_temp_files(tmp_path):

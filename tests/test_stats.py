@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alignbench.evaluation import stats
+from alignbench.evaluation.metrics import interval_excludes_zero
 
 SCORES = [0.1, 0.4, 0.2, 0.5, 0.3]
 
@@ -65,7 +66,7 @@ def test_constant_difference_is_distinguishable_with_a_small_p_value():
     assert result["mean"] == pytest.approx(c)
     assert result["interval"] == pytest.approx([c, c])
     assert 1 / (1 + RESAMPLES) <= result["p_value"] < 0.01
-    assert result["distinguishable"] is True
+    assert interval_excludes_zero(result["interval"])
 
 
 def test_identical_arms_are_not_distinguishable():
@@ -75,8 +76,8 @@ def test_identical_arms_are_not_distinguishable():
         "mean": 0.0,
         "interval": [0.0, 0.0],
         "p_value": 1.0,
-        "distinguishable": False,
     }
+    assert not interval_excludes_zero(result["interval"])
 
 
 def test_differences_that_cancel_have_p_value_one():
@@ -108,7 +109,8 @@ def test_permutation_test_rejects_arms_of_different_length():
 
 def test_fewer_than_two_pairs_are_never_distinguishable():
     result = stats.compare_paired([0.7], [0.2])
-    assert (result["n"], result["interval"], result["distinguishable"]) == (1, None, False)
+    assert (result["n"], result["interval"]) == (1, None)
+    assert not interval_excludes_zero(result["interval"])
     assert result["mean"] == pytest.approx(0.5)
 
 

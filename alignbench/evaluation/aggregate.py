@@ -8,27 +8,18 @@ shown is about the prompts, with seed noise averaged in rather than treated as m
 
 from __future__ import annotations
 
+from alignbench.evaluation.metrics import (
+    CORPUS_STATISTICS,
+    METRICS,
+    PER_PROMPT_METRICS,
+    TABLE_METRICS,
+    distinguishable,
+    label,
+    prompts_scored,
+    seeds_agree,
+)
 from alignbench.evaluation.reward import win_value
 from alignbench.evaluation.stats import across_seeds, as_dict, compare_paired, estimate_mean
-
-# metric -> (which per-run file holds it, per-example key). Booleans count as 0/1.
-METRICS = {
-    "rouge1": ("rouge", "rouge1"),
-    "rouge2": ("rouge", "rouge2"),
-    "rougeL": ("rouge", "rougeL"),
-    "preference_accuracy": ("preferences", "chosen_preferred"),
-    "preference_margin": ("preferences", "margin"),
-    "log_odds_ratio": ("preferences", "log_odds_ratio"),
-    "answer_tokens": ("answers", "tokens"),
-    "answer_words": ("answers", "words"),
-    "stopped_on_eos": ("answers", "stopped_on_eos"),
-    "repetition": ("answers", "repetition"),
-    "task_accuracy": ("tasks", "correct"),
-    "reward": ("reward", "reward_generation"),
-    "reward_win_rate": ("reward", "win_value"),
-}
-# Corpus-level statistics: one number per run, no per-prompt values.
-CORPUS_STATISTICS = ("distinct_1", "distinct_2")
 
 
 def per_example_tables(files: dict[str, dict]) -> dict[str, list[dict]]:
@@ -75,7 +66,8 @@ def summarize_variant(variant: str, block: dict, run_files: dict[str, dict]) -> 
     """All metrics of one variant over its runs. ``run_files``: run -> kind -> file content."""
     tables = {run: per_example_tables(files) for run, files in run_files.items()}
     metrics = {}
-    for metric, (kind, key) in METRICS.items():
+    for metric in PER_PROMPT_METRICS:
+        kind, key = METRICS[metric].source
         runs = {run: values_by_id(t[kind], key) for run, t in tables.items() if t.get(kind)}
         if runs:
             metrics[metric] = summarize_metric(runs)
@@ -100,7 +92,7 @@ def summarize_variant(variant: str, block: dict, run_files: dict[str, dict]) -> 
     }
 
 
-def compare_variants(summaries: dict[str, dict], metrics=tuple(METRICS)) -> list[dict]:
+def compare_variants(summaries: dict[str, dict], metrics=PER_PROMPT_METRICS) -> list[dict]:
     """Paired differences ``later − earlier`` for every pair of variants and every metric.
 
     Pairs follow the config order, so with base, sft, orpo, dpo the rows answer the questions
@@ -130,21 +122,14 @@ def paired_row(summaries: dict[str, dict], variant: str, reference: str, metric:
         [ours["per_example"][i] for i in shared], [theirs["per_example"][i] for i in shared]
     )
     per_seed = seed_differences(ours, theirs, shared)
-    # Prompts are resampled, seeds are not: with several seeds a difference must also hold in
-    # every seed, or one lucky training run could make an arm look better.
-    consistent = (
-        len(per_seed) < 2
-        or all(d > 0 for d in per_seed.values())
-        or all(d < 0 for d in per_seed.values())
-    )
-    result["distinguishable"] = result["distinguishable"] and consistent
     return {
         "variant": variant,
         "reference": reference,
         "metric": metric,
         **result,
+        "distinguishable": distinguishable(result["interval"], per_seed),
         "per_seed": per_seed,
-        "seed_consistent": consistent,
+        "seed_consistent": seeds_agree(per_seed),
     }
 
 
@@ -161,26 +146,16 @@ def seed_differences(ours: dict, theirs: dict, shared: list[str]) -> dict[str, f
     return differences
 
 
-# Columns of results/scores.tsv: the pooled mean of each metric (empty when it does not apply).
-TABLE_METRICS = (
-    "rouge1",
-    "rouge2",
-    "rougeL",
-    "preference_accuracy",
-    "task_accuracy",
-    "answer_tokens",
-)
-
-
 def scores_table(summaries: list[dict]) -> str:
-    """Tab-separated table: one row per variant, pooled means over prompts and seeds."""
+    """results/scores.tsv: one row per variant, pooled means over prompts and seeds (a cell is
+    empty where the metric does not apply)."""
     lines = ["\t".join(["variant", "n_seeds", "n", *TABLE_METRICS])]
     for summary in summaries:
         metrics = summary["metrics"]
         cells = [
             f"{metrics[m]['pooled']['mean']:.4f}" if m in metrics else "" for m in TABLE_METRICS
         ]
-        n = metrics["rougeL"]["pooled"]["n"]
+        n = prompts_scored(summary)
         lines.append("\t".join([summary["variant"], str(len(summary["runs"])), str(n), *cells]))
     return "\n".join(lines) + "\n"
 
@@ -204,11 +179,11 @@ def metric_rows(summaries: dict[str, dict], metric: str) -> list[dict]:
     return rows
 
 
-def difference_rows(comparisons: list[dict], metric: str, label: str) -> list[dict]:
+def difference_rows(comparisons: list[dict], metric: str) -> list[dict]:
     """Paired differences of one metric, for the forest plot."""
     return [
         {
-            "label": f"{row['variant']} − {row['reference']} ({label})",
+            "label": f"{row['variant']} − {row['reference']} ({label(metric)})",
             "mean": row["mean"],
             "low": row["interval"][0] if row["interval"] else None,
             "high": row["interval"][1] if row["interval"] else None,

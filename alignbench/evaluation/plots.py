@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import matplotlib
 
+from alignbench.evaluation import metrics
 from alignbench.evaluation.rouge import ROUGE_TYPES
 from alignbench.io import atomic_path
 
@@ -22,7 +23,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 DPI = 120
-ROUGE_LABELS = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}
 # ORPO's two loss components live on different scales (NLL ~ 1-3, log-odds ratio ~ -1..0),
 # so the log-odds ratio gets a twin axis instead of squashing the loss curves.
 TWIN_AXIS_KEYS = ("log_odds_ratio",)
@@ -30,7 +30,6 @@ CURVE_KEYS_BY_METHOD = {"orpo": ("loss", "nll_loss", "log_odds_ratio")}
 DEFAULT_CURVE_KEYS = ("loss",)
 # Per-seed means sit this far right of the variant's point, so they never hide its error bar.
 SEED_MARKER_OFFSET = 0.18
-CHANCE_ACCURACY = 0.5  # a preference pair is two answers: guessing gets half of them right
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,12 +106,6 @@ def _label_variants(ax, rows: list[dict]) -> None:
     ax.set_xlabel("variant")
 
 
-def _format_p_value(p_value: float | None) -> str:
-    if p_value is None:
-        return "p = n/a"
-    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
-
-
 def _series(log_history: Iterable[dict], key: str) -> tuple[list[float], list[float]]:
     """Steps and values of one logged quantity, skipping entries that lack it.
 
@@ -141,7 +134,7 @@ def plot_rouge(scores: list[dict], out_path: str | os.PathLike) -> None:
     for index, metric in enumerate(ROUGE_TYPES):
         positions = [i + (index - (len(ROUGE_TYPES) - 1) / 2) * width for i in range(len(scores))]
         values = [row[metric] for row in scores]
-        bars = ax.bar(positions, values, width, label=ROUGE_LABELS[metric])
+        bars = ax.bar(positions, values, width, label=metrics.label(metric))
         ax.bar_label(bars, labels=[f"{v:.3f}" for v in values], padding=2, fontsize=7)
     ax.set_xticks(range(len(scores)), labels=[f"{r['variant']}\n(n={r['n']})" for r in scores])
     ax.set_xlabel("variant")
@@ -288,7 +281,7 @@ def plot_paired_differences(rows: list[dict], out_path: str | os.PathLike) -> No
     ax.axvline(0, color="black", linestyle=":", linewidth=1)
     for position, row in zip(positions, rows, strict=True):
         ax.annotate(
-            _format_p_value(row.get("p_value")),
+            metrics.format_p_value(row.get("p_value")),
             xy=(1.02, position),
             xycoords=("axes fraction", "data"),
             va="center",
@@ -315,8 +308,9 @@ def plot_preference_accuracy(rows: list[dict], out_path: str | os.PathLike) -> N
     means = [row["mean"] for row in rows]
     bars = ax.bar(range(len(rows)), means, 0.6, yerr=_error_extents(rows), capsize=4)
     ax.bar_label(bars, labels=[f"{mean:.2f}" for mean in means], padding=2, fontsize=8)
-    ax.axhline(CHANCE_ACCURACY, color="black", linestyle="--", linewidth=1)
-    ax.text(len(rows) - 0.45, CHANCE_ACCURACY, "chance", ha="right", va="bottom", fontsize=8)
+    chance = metrics.METRICS["preference_accuracy"].chance
+    ax.axhline(chance, color="black", linestyle="--", linewidth=1)
+    ax.text(len(rows) - 0.45, chance, "chance", ha="right", va="bottom", fontsize=8)
     _label_variants(ax, rows)
     ax.set_ylim(0, 1.1)  # headroom for the value labels above an accuracy of 1
     ax.set_ylabel("share of pairs with chosen preferred (0-1)")

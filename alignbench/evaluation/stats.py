@@ -126,15 +126,12 @@ def compare_paired(
 ) -> dict:
     """Mean paired difference with its bootstrap interval and permutation p-value, as plain types.
 
-    ``distinguishable`` is True only when the 95% interval excludes 0; with fewer than two pairs
-    there is no interval, so nothing is called distinguishable.
+    Whether the difference counts as real is decided in alignbench.evaluation.metrics, which
+    also needs the per-seed differences.
     """
-    difference = paired_difference(values, reference, resamples, seed)
-    interval = difference.interval
     return {
-        **as_dict(difference),
+        **as_dict(paired_difference(values, reference, resamples, seed)),
         "p_value": paired_permutation_pvalue(values, reference, permutations, seed),
-        "distinguishable": interval is not None and (interval[0] > 0 or interval[1] < 0),
     }
 
 

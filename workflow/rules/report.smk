@@ -1,9 +1,23 @@
 # The paper-style report: one self-contained HTML page built from every result above.
 
+import glob
+
+REPORT_TEXT = sorted(
+    [
+        *glob.glob("report/partials/*.html.j2"),
+        "report/figures.yaml",
+        "report/published.yaml",
+        *glob.glob("report/captions/*.rst"),
+    ]
+)
+
 
 rule report:
     input:
         template="report/paper.html.j2",
+        # Its partials, the published numbers and the figure captions: editing any of them
+        # renders the report again.
+        text=REPORT_TEXT,
         table=rules.collect_scores.output.table,
         summaries=expand("results/{variant}/summary.json", variant=VARIANTS),
         comparisons=rules.compare_variants.output.comparisons,

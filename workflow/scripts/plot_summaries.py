@@ -19,7 +19,7 @@ summaries = {
 output = snakemake.output
 plot_metric_intervals(metric_rows(summaries, "rougeL"), "ROUGE-L F-measure", output.rouge_intervals)
 plot_paired_differences(
-    difference_rows(read_json(snakemake.input.comparisons), "rougeL", "ROUGE-L"),
+    difference_rows(read_json(snakemake.input.comparisons), "rougeL"),
     output.differences,
 )
 plot_preference_accuracy(metric_rows(summaries, "preference_accuracy"), output.preferences)

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import _alignbench_path  # noqa: F401  (the workflow's own package first)
 
+from alignbench.benchmark_files import read_benchmarks
 from alignbench.io import read_json, read_jsonl
 from alignbench.logs import setup_logging
+from alignbench.provenance import collect_provenance
 from alignbench.report.context import build_context
-from alignbench.report.provenance import collect_provenance, read_benchmarks
 from alignbench.report.render import render_report, write_report
 
 setup_logging(snakemake.log[0])
@@ -32,5 +33,6 @@ context = build_context(
     provenance=collect_provenance(
         Path.cwd(), read_json(Path(inputs.base_model) / "origin.json").get("software")
     ),
+    report_dir=Path(inputs.template).parent,
 )
 write_report(render_report(context, inputs.template), snakemake.output.html)
