@@ -1,7 +1,8 @@
 """The whole workflow on a tiny configuration: a two-layer random Llama, a few dozen demo rows.
 
 The workflow runs in a copy of the repository's workflow files, as a user's clone would, and the
-assertions read the files it produced. Rebuild behaviour is checked through dry-run job lists.
+assertions read the files it produced. Rebuild behaviour is checked through the jobs a dry run
+plans, as Snakemake itself records them (tests/workflow_runs.py, dry_run).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import yaml
 from alignbench.io import read_jsonl
 from tests.workflow_runs import (
     RUNS,
+    dry_run,
     edit_config,
     make_workdir,
     planned_jobs,
@@ -187,13 +189,16 @@ def test_broken_local_rows_are_counted_not_fatal(tmp_path, tiny_model_dir):
 def test_several_gpus_launch_training_with_one_rank_each(tmp_path, tiny_model_dir):
     workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
     target = "results/models/sft/seed1/log_history.json"
-    single = snakemake(workdir, target, "--dry-run", "--printshellcmds")
-    assert "OMP_NUM_THREADS=2 python -m alignbench.train" in single.stdout
-    several = snakemake(
-        workdir, target, "--dry-run", "--printshellcmds", "--set-resources", "train:gpu=2"
-    )
-    assert several.returncode == 0, several.stderr[-2000:]
-    assert "OMP_NUM_THREADS=1 accelerate launch --multi_gpu --num_processes 2" in several.stdout
+
+    def training_command(*args: str) -> str:
+        result, plan = dry_run(workdir, target, *args)
+        assert result.returncode == 0, result.stderr[-2000:]
+        [train] = [job for job in plan["jobs"] if job["rule"] == "train"]
+        return train["shellcmd"]
+
+    assert "OMP_NUM_THREADS=2 python -m alignbench.train" in training_command()
+    several = training_command("--set-resources", "train:gpu=2")
+    assert "OMP_NUM_THREADS=1 accelerate launch --multi_gpu --num_processes 2" in several
 
 
 def test_sampling_knobs_are_ignored_while_decoding_is_greedy(finished_run):
@@ -220,18 +225,11 @@ def test_model_jobs_ask_for_gpus_only_when_the_config_does(tmp_path, tiny_model_
     workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
     model_rules = ("train", "generate", "score_preferences")
 
-    def gpu_requests() -> set[str]:
-        result = snakemake(workdir, "report", "--dry-run")
+    def gpu_requests() -> set[int]:
+        result, plan = dry_run(workdir, "report")
         assert result.returncode == 0, result.stderr[-2000:]
-        jobs = result.stdout.split("\nrule ")[1:]
-        return {
-            line.split("gpu=")[1].split(",")[0]
-            for job in jobs
-            if job.split(":")[0] in model_rules
-            for line in job.splitlines()
-            if "resources:" in line
-        }
+        return {job["resources"]["gpu"] for job in plan["jobs"] if job["rule"] in model_rules}
 
-    assert gpu_requests() == {"0"}
+    assert gpu_requests() == {0}
     edit_config(workdir, lambda c: c.update(compute={"gpus": 1}))
-    assert gpu_requests() == {"1"}
+    assert gpu_requests() == {1}

@@ -11,11 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# Holds the logger plugin that records what a dry run plans (see dry_run).
+SNAKEMAKE_PLUGINS = Path(__file__).resolve().parent / "snakemake_plugins"
 WORKFLOW_FILES = ("Snakefile", "workflow", "report", "config", "envs", "profiles", "alignbench")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.egg-info")
 
@@ -112,18 +115,37 @@ def snakemake(
     return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
 
 
+def dry_run(
+    workdir: Path, *args: str, python: str = sys.executable, env: dict | None = None
+) -> tuple[subprocess.CompletedProcess, dict | None]:
+    """``snakemake(workdir, *args, "--dry-run")`` and Snakemake's own record of what it plans.
+
+    The plan comes from the structured events Snakemake logs, through the logger plugin in
+    tests/snakemake_plugins: ``{"counts": rule -> jobs (and "total"), "jobs": [{"rule",
+    "wildcards", "resources", "shellcmd"}, ...]}``, empty when the run stops before building
+    the DAG or has nothing to do. None if the plugin never ran (Snakemake failed to start).
+    """
+    env = dict(env or {})
+    env["PYTHONPATH"] = _with_plugins(env.get("PYTHONPATH", os.environ.get("PYTHONPATH")))
+    with tempfile.TemporaryDirectory() as folder:
+        plan_file = Path(folder) / "plan.json"
+        plugin = ("--logger", "planned-jobs", "--logger-planned-jobs-path", str(plan_file))
+        result = snakemake(workdir, *args, "--dry-run", *plugin, python=python, env=env)
+        plan = json.loads(plan_file.read_text()) if plan_file.exists() else None
+    return result, plan
+
+
+def _with_plugins(pythonpath: str | None) -> str:
+    """PYTHONPATH with the test plugins' folder first: Snakemake looks for plugins there."""
+    return os.pathsep.join([str(SNAKEMAKE_PLUGINS), *([pythonpath] if pythonpath else [])])
+
+
 def planned_jobs(workdir: Path, *targets: str, **kwargs) -> dict[str, int]:
-    """Rule name -> job count of a dry run."""
-    result = snakemake(workdir, *targets, "--dry-run", **kwargs)
+    """Rule name -> number of jobs a dry run of ``targets`` plans; {} when nothing is to do."""
+    result, plan = dry_run(workdir, *targets, **kwargs)
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    if "Nothing to be done" in result.stdout + result.stderr:
-        return {}
-    start = lines.index("Job stats:") + 3
-    jobs = {}
-    for line in lines[start:]:
-        name, count = line.split()
-        if name == "total":
-            break
-        jobs[name] = int(count)
-    return jobs
+    counts = dict(plan["counts"])
+    total = counts.pop("total", 0)
+    # Two records of the same plan from Snakemake: the per-rule counts and one event per job.
+    assert sum(counts.values()) == total == len(plan["jobs"]), plan
+    return counts
