@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from alignbench.variants import enabled_variants, trained_variants
+
 LLAMA_3_2_1B_PARAMETERS = 1.24e9
 # An H100 SXM's dense bf16 peak; small-batch QLoRA reaches only a fraction of it.
 GPU_NAME = "H100 SXM"
@@ -71,10 +73,10 @@ def training_tokens(method: str, counts: TokenCounts, epochs: float) -> float:
 def variant_costs(
     config: dict, counts: TokenCounts, parameters: float, utilisation: float = ASSUMED_UTILISATION
 ) -> list[dict]:
+    variants = enabled_variants(config["variants"])
     rows = []
-    for name, block in config["variants"].items():
-        if block["method"] == "none" or not block.get("enabled", True):
-            continue
+    for name in trained_variants(variants):
+        block = variants[name]
         epochs = block.get("args", {}).get("num_train_epochs", 1)
         tokens = training_tokens(block["method"], counts, epochs)
         flops = FLOPS_PER_TOKEN_FACTOR[block["method"]] * parameters * tokens

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from tests.workflow_runs import make_workdir, snakemake, tiny_config
+from tests.workflow_runs import dry_run, make_workdir, snakemake, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +21,12 @@ def workdir(tmp_path_factory, tiny_model_dir):
 
 
 def run_with(workdir, edit, *args):
-    """A dry run of the report with the tiny config changed by ``edit``."""
+    """A dry run of the report with the tiny config changed by ``edit``: the process and the
+    jobs Snakemake planned (tests/workflow_runs.py, dry_run)."""
     config = yaml.safe_load((workdir / "good.yaml").read_text())
     edit(config)
     (workdir / "tiny.yaml").write_text(yaml.safe_dump(config))
-    return snakemake(workdir, "report", "--dry-run", *args)
+    return dry_run(workdir, "report", *args)
 
 
 def args(variant, **values):
@@ -127,12 +128,12 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 def test_bad_config_fails_before_any_job_naming_the_key(workdir, case):
     edit, expected = CASES[case]
-    result = run_with(workdir, edit)
+    result, plan = run_with(workdir, edit)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     for text in expected:
         assert text in output, output[-3000:]
-    assert "Job stats" not in output  # stopped before the DAG was built
+    assert plan == {"counts": {}, "jobs": []}, plan  # stopped before the DAG was built
     assert len(output.splitlines()) < 30  # the problem, not a dump of the schema and config
 
 
@@ -141,7 +142,7 @@ def test_every_config_problem_is_listed_at_once(workdir):
         config["variants"]["orpo"]["args"]["max_steps"] = 0
         config["evaluation"]["reward_model"] = "/nowhere/reward-model"
 
-    result = run_with(workdir, edit)
+    result, _ = run_with(workdir, edit)
     output = result.stdout + result.stderr
     assert "max_steps is 0" in output and "evaluation.reward_model" in output
 
@@ -163,10 +164,13 @@ def test_nested_command_line_overrides_take_the_schema_types(workdir):
     assert spec["args"]["per_device_train_batch_size"] == 2  # from the config file
     assert spec["lora"]["target_modules"] == ["q_proj"] and spec["lora"]["dropout"] == 0
     assert spec["lora"]["r"] == 4
+    # Settings only: the files training reads and writes are the train rule's, on its command line.
+    settings = {"variant", "method", "seed", "precision", "args", "lora", "quantization"}
+    assert set(spec) == {*settings, "attn_implementation"}
 
 
 def test_a_bad_nested_override_names_its_key(workdir):
-    result = run_with(workdir, lambda c: None, "--config", "generation={max_new_tokens: many}")
+    result, _ = run_with(workdir, lambda c: None, "--config", "generation={max_new_tokens: many}")
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "generation.max_new_tokens: 'many' is not of type 'integer'" in output

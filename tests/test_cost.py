@@ -1,5 +1,9 @@
+import json
+from pathlib import Path
+
 import pytest
 
+from alignbench import cost
 from alignbench.cost import count_tokens, estimate_tokens, training_tokens, variant_costs
 from alignbench.data.filtering import token_lengths
 from tests.factories import make_row
@@ -31,3 +35,82 @@ def test_cost_arithmetic():
     assert row["variant"] == "sft"
     assert row["flops"] == pytest.approx(4 * 1e9 * 650_000)
     assert row["hours"] == pytest.approx(row["flops"] / (989e12 * 0.5) / 3600)
+
+
+REPO = Path(__file__).resolve().parents[1]
+PAPER = str(REPO / "config" / "paper.yaml")
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The variant rows of the printed Markdown table: name -> its other cells."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| ") and cells[0] not in ("variant", "---"):
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def expected_cells(tokens: float, factor: int, parameters: float, utilisation: float) -> list:
+    flops = factor * parameters * tokens
+    hours = flops / (cost.GPU_PEAK_FLOPS * utilisation) / 3600
+    return [f"{tokens / 1e6:.1f} M", f"{flops:.2e}", f"{hours:.2f}"]
+
+
+def test_the_paper_preset_is_estimated_from_its_subset_size(capsys):
+    cost.main([PAPER])
+    output = capsys.readouterr().out
+    # 20,000 rows, 10% held out; orpo_from_sft is switched off and base trains nothing.
+    assert output.startswith("18,000 training rows; tokens ESTIMATED")
+    per_row = cost.ASSUMED_MEAN_PROMPT_TOKENS + cost.ASSUMED_MEAN_ANSWER_TOKENS
+    sft_tokens = 18_000 * per_row  # prompt + chosen, one epoch
+    orpo_tokens = 18_000 * (per_row + per_row)  # prompt + chosen and prompt + rejected
+    parameters, utilisation = cost.LLAMA_3_2_1B_PARAMETERS, cost.ASSUMED_UTILISATION
+    assert table_rows(output) == {
+        "sft": expected_cells(sft_tokens, 4, parameters, utilisation),
+        "orpo": expected_cells(orpo_tokens, 4, parameters, utilisation),
+    }
+    assert table_rows(output)["sft"] == ["11.7 M", "5.80e+16", "0.05"]
+    assert f"at {utilisation:.0%} of its 989 TFLOP/s" in output
+
+
+def test_parameters_and_utilisation_come_from_the_options(capsys):
+    cost.main([PAPER, "--parameters", "1e9", "--utilisation", "0.5"])
+    output = capsys.readouterr().out
+    orpo_tokens = 18_000 * 2 * (cost.ASSUMED_MEAN_PROMPT_TOKENS + cost.ASSUMED_MEAN_ANSWER_TOKENS)
+    assert table_rows(output)["orpo"] == expected_cells(orpo_tokens, 4, 1e9, 0.5)
+    assert "at 50% of its" in output
+
+
+def test_with_the_split_and_tokenizer_tokens_are_counted(tmp_path, capsys, tiny_model_dir):
+    import yaml
+
+    config = {
+        "data": {"split": {"subset_size": None, "validation_fraction": 0.1}},
+        "variants": {"base": {"method": "none"}, "dpo": {"method": "dpo", "from": "base"}},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    rows = [make_row(), make_row(system=True, turns=2), make_row()]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    arguments = [str(tmp_path / "config.yaml"), "--train", str(tmp_path / "train.jsonl")]
+    cost.main([*arguments, "--tokenizer", str(tiny_model_dir)])
+    output = capsys.readouterr().out
+    assert output.startswith("3 training rows; tokens counted with the model's tokenizer.")
+    from alignbench.models.loading import load_tokenizer
+
+    counts = count_tokens(rows, load_tokenizer(tiny_model_dir))
+    tokens = training_tokens("dpo", counts, epochs=1)
+    assert table_rows(output) == {
+        "dpo": expected_cells(tokens, 6, cost.LLAMA_3_2_1B_PARAMETERS, cost.ASSUMED_UTILISATION)
+    }
+
+
+def test_without_a_subset_size_the_split_must_be_given(tmp_path, capsys):
+    import yaml
+
+    config = {"data": {"split": {"subset_size": None}}, "variants": {}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(SystemExit) as exit_info:
+        cost.main([str(tmp_path / "config.yaml")])
+    assert exit_info.value.code == 2
+    assert "pass --train and --tokenizer" in capsys.readouterr().err

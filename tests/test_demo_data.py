@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alignbench.data.demo import TASK_FAMILIES, check_answer, generate_demo_rows
+from alignbench.data.demo import generate_demo_rows
+from alignbench.evaluation.grading import TASK_FAMILIES, check_answer
 
 ROLES = {"system", "user", "assistant"}
 
@@ -83,41 +84,7 @@ def test_prompts_rarely_repeat():
     assert len(prompts) - len(set(prompts)) < 0.02 * len(prompts)
 
 
-@pytest.mark.parametrize(
-    ("task", "expected", "generation", "verdict"),
-    [
-        ("arithmetic", "42", "The answer is 42.", True),
-        ("arithmetic", "42", "42", True),
-        ("arithmetic", "42", "The answer is 420.", False),
-        ("arithmetic", "42", "4200 - 4158 = 42.", True),
-        ("arithmetic", "20", "40 - 20 = 21.", False),
-        ("unit_conversion", "7000", "7 kilometres is 7,000 metres.", True),
-        ("sorting", "3, 7, 9", "Sorted: 3, 7, 9.", True),
-        ("sorting", "3, 7, 9", "3, 9, 7.", False),
-        ("word_ops", "dog lazy the", "Reversed: Dog lazy the!", True),
-        ("word_ops", "dog lazy the", "the lazy dog", False),
-        ("fact_lookup", "Paris", "The capital of France is Paris.", True),
-        ("fact_lookup", "Au", "The chemical symbol for gold is Ag.", False),
-        ("fact_lookup", "New Delhi", "It is  new   delhi", True),
-        ("format", "RED BOAT", "RED BOAT.", True),
-        ("format", "RED BOAT", "red boat", False),
-        ("format", "RED BOAT", "Sure: RED BOAT", False),
-        ("format", "tiger", "Tiger.", True),
-        ("format", "tiger", "The tiger.", False),
-        ("format", "42", "42", True),
-        ("format", "42", "The answer is 42.", False),
-    ],
-)
-def test_check_answer_edge_cases(task, expected, generation, verdict):
-    assert check_answer(task, expected, generation) is verdict
-
-
 @pytest.mark.parametrize("n_rows", [0, -5, 100_001])
 def test_invalid_row_counts_raise(n_rows):
     with pytest.raises(ValueError, match="n_rows"):
         generate_demo_rows(n_rows, seed=0)
-
-
-def test_unknown_task_raises_naming_the_families():
-    with pytest.raises(ValueError, match="arithmetic"):
-        check_answer("poetry", "x", "x")

@@ -28,3 +28,38 @@ def test_precision_auto_on_cpu_follows_the_cpu_flags(monkeypatch):
     assert hardware.resolve_precision("auto") == "fp32"
     with pytest.raises(ValueError, match="needs a CUDA GPU"):
         hardware.resolve_precision("fp16")
+
+
+RANK_DEVICE_MAP = """
+from accelerate import PartialState
+
+from alignbench.models import hardware
+
+PartialState(cpu=True)  # as training starts its ranks on this GPU-less machine
+hardware.cuda_available = lambda: True  # as if each rank had a GPU to put 4-bit weights on
+print("device map", PartialState().process_index, hardware.quantized_device_map(), flush=True)
+"""
+
+
+def test_each_rank_puts_its_4bit_weights_on_its_own_gpu(tmp_path):
+    """Under accelerate launch, rank r of a machine loads onto GPU r (here: two gloo ranks)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "device_map.py"
+    script.write_text(RANK_DEVICE_MAP)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    command = ["accelerate", "launch", "--multi_gpu", "--num_processes", "2"]
+    command += ["--main_process_port", "0", str(script)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = sorted(line for line in result.stdout.splitlines() if line.startswith("device map"))
+    assert lines == ["device map 0 {'': 0}", "device map 1 {'': 1}"]
+
+
+def test_without_a_gpu_4bit_weights_stay_where_they_load(monkeypatch):
+    monkeypatch.setattr(hardware, "cuda_available", lambda: False)
+    assert hardware.quantized_device_map() is None

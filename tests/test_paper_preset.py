@@ -7,7 +7,7 @@ import yaml
 
 from alignbench.evaluation.generate import generate_answers
 from alignbench.models.loading import load_base_model, load_tokenizer
-from tests.test_train import make_spec, run
+from tests.factories import make_paths, make_spec, run_training
 from tests.workflow_runs import REPO, make_workdir, planned_jobs
 
 
@@ -66,14 +66,14 @@ def test_qlora_trains_and_generates_on_cpu_through_bitsandbytes(tmp_path, demo_t
     train_file = tmp_path / "train.jsonl"
     rows = [{"id": f"row-{i}", **row} for i, row in enumerate(generate_demo_rows(8, seed=2))]
     write_jsonl(train_file, rows)
-    spec = make_spec(tmp_path, tiny_model_dir, train_file, "sft")
+    spec = make_spec("sft")
     spec["quantization"] = {
         "load_in_4bit": True,
         "quant_type": "nf4",
         "double_quant": True,
         "compute_dtype": "float32",
     }
-    run(tmp_path, spec)
+    run_training(tmp_path, spec, make_paths(tmp_path, tiny_model_dir, train_file, "sft"))
     config = json.loads((tmp_path / "sft" / "adapter" / "adapter_config.json").read_text())
     assert config["r"] == 4
     model = load_base_model(tiny_model_dir, "fp32", "sdpa", spec["quantization"])
@@ -101,7 +101,8 @@ def test_the_paper_chat_template_trains_and_keeps_answers_separable(tmp_path, de
     rows = [{"id": f"row-{i}", **row} for i, row in enumerate(generate_demo_rows(8, seed=4))]
     write_jsonl(tmp_path / "train.jsonl", rows)
     for method in ("sft", "orpo"):
-        run(tmp_path, make_spec(tmp_path, model_dir, tmp_path / "train.jsonl", method))
+        paths = make_paths(tmp_path, model_dir, tmp_path / "train.jsonl", method)
+        run_training(tmp_path, make_spec(method), paths)
         assert (tmp_path / method / "adapter" / "adapter_model.safetensors").exists()
     ids, prompt_length = answer_sequence(load_tokenizer(model_dir), rows[0], "chosen")
     answer = rows[0]["chosen"][-1]["content"]
@@ -125,17 +126,20 @@ def test_qlora_on_a_parent_starts_from_parents_merged_in_full_precision(tmp_path
     model_dir = save_random_llama(tmp_path / "model", demo_tokenizer, shape)
     rows = [{"id": f"row-{i}", **row} for i, row in enumerate(generate_demo_rows(8, seed=5))]
     write_jsonl(tmp_path / "train.jsonl", rows)
-    run(tmp_path, make_spec(tmp_path, model_dir, tmp_path / "train.jsonl", "sft"))
-    parent = tmp_path / "sft" / "adapter"
-    spec = make_spec(tmp_path, model_dir, tmp_path / "train.jsonl", "dpo", parents=[parent])
+    train_file = tmp_path / "train.jsonl"
+    parent = run_training(
+        tmp_path, make_spec("sft"), make_paths(tmp_path, model_dir, train_file, "sft")
+    )
+    paths = make_paths(tmp_path, model_dir, train_file, "dpo", parents=[parent])
+    spec = make_spec("dpo")
     spec["quantization"] = {"load_in_4bit": True, "quant_type": "nf4", "compute_dtype": "float32"}
 
     partial = tmp_path / "partial"
-    prepare_merged_start(spec, partial)
+    prepare_merged_start(spec, paths, partial)
     expected = load_variant(model_dir, [parent], "fp32").state_dict()
     start = load_variant(merged_start_dir(partial), [], "fp32").state_dict()
     assert expected.keys() == start.keys()
     assert all(torch.equal(expected[k], start[k]) for k in expected)
 
-    run(tmp_path, spec)  # trains on the 4-bit copy of that merged checkpoint
+    run_training(tmp_path, spec, paths)  # trains on the 4-bit copy of that merged checkpoint
     assert (tmp_path / "dpo" / "adapter" / "adapter_model.safetensors").exists()

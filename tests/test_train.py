@@ -5,8 +5,13 @@ import json
 import pytest
 
 from alignbench.io import write_jsonl
-from alignbench.train.__main__ import main as train_main
-from alignbench.train.run import RESERVED_ARGS, continue_history, resumable_checkpoint
+from alignbench.train.run import (
+    RESERVED_ARGS,
+    continue_history,
+    resumable_checkpoint,
+    run_fingerprint,
+)
+from tests.factories import make_paths, make_spec, run_training, training_arguments, write_spec
 
 
 @pytest.fixture(scope="module")
@@ -18,65 +23,38 @@ def train_file(tmp_path_factory):
     return path
 
 
-def make_spec(tmp_path, base, train_file, method, parents=(), variant=None):
-    variant = variant or method
-    args = {"max_steps": 2, "per_device_train_batch_size": 2, "learning_rate": 1e-3}
-    args["logging_steps"] = 1
-    args["max_length"] = 256
-    if method != "sft":
-        args["beta"] = 0.1
-    return {
-        "variant": variant,
-        "method": method,
-        "seed": 0,
-        "precision": "fp32",
-        "args": args,
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
-        "quantization": {"load_in_4bit": False},
-        "attn_implementation": "sdpa",
-        "base_model": str(base),
-        "parent_adapters": [str(p) for p in parents],
-        "train_data": str(train_file),
-        "output_dir": str(tmp_path / variant / "adapter"),
-        "history": str(tmp_path / variant / "log_history.json"),
-    }
-
-
-def run(tmp_path, spec):
-    path = tmp_path / f"{spec['variant']}_spec.json"
-    path.write_text(json.dumps(spec))
-    train_main([str(path)])
-    return spec
-
-
 @pytest.mark.parametrize("method", ["sft", "orpo"])
 def test_training_writes_an_adapter_and_its_log(tmp_path, tiny_model_dir, train_file, method):
-    spec = run(tmp_path, make_spec(tmp_path, tiny_model_dir, train_file, method))
-    adapter = tmp_path / method / "adapter"
+    paths = make_paths(tmp_path, tiny_model_dir, train_file, method)
+    adapter = run_training(tmp_path, make_spec(method), paths)
     assert (adapter / "adapter_model.safetensors").exists()
     adapter_config = json.loads((adapter / "adapter_config.json").read_text())
     assert adapter_config["r"] == 4
     assert adapter_config["target_modules"] == ["q_proj", "v_proj"]  # sorted: same every run
+    # The base model's path as the command line gave it: the adapter names what it adapts.
+    assert adapter_config["base_model_name_or_path"] == str(tiny_model_dir)
     history = json.loads((tmp_path / method / "log_history.json").read_text())
     assert history[-1]["step"] == 2 and "train_loss" in history[-1]
-    if method == "orpo":
-        assert any("log_odds_ratio" in entry and "nll_loss" in entry for entry in history)
+    assert history == json.loads((adapter / "log_history.json").read_text())
+    # The spec's method chose the trainer: only ORPO logs its odds-ratio term.
+    odds_ratio_logged = any("log_odds_ratio" in e and "nll_loss" in e for e in history)
+    assert odds_ratio_logged == (method == "orpo")
     assert not (tmp_path / method / "adapter.partial").exists()
-    assert spec["method"] == method
 
 
 def test_dpo_starts_from_the_sft_adapter(tmp_path, tiny_model_dir, train_file):
-    run(tmp_path, make_spec(tmp_path, tiny_model_dir, train_file, "sft"))
-    sft_adapter = tmp_path / "sft" / "adapter"
-    run(tmp_path, make_spec(tmp_path, tiny_model_dir, train_file, "dpo", parents=[sft_adapter]))
+    sft_paths = make_paths(tmp_path, tiny_model_dir, train_file, "sft")
+    sft_adapter = run_training(tmp_path, make_spec("sft"), sft_paths)
+    dpo_paths = make_paths(tmp_path, tiny_model_dir, train_file, "dpo", parents=[sft_adapter])
+    run_training(tmp_path, make_spec("dpo"), dpo_paths)
     assert (tmp_path / "dpo" / "adapter" / "adapter_model.safetensors").exists()
 
 
 def test_workflow_owned_settings_cannot_be_overridden(tmp_path, tiny_model_dir, train_file):
-    spec = make_spec(tmp_path, tiny_model_dir, train_file, "sft")
+    spec = make_spec("sft")
     spec["args"]["output_dir"] = "elsewhere"
     with pytest.raises(ValueError, match="output_dir"):
-        run(tmp_path, spec)
+        run_training(tmp_path, spec, make_paths(tmp_path, tiny_model_dir, train_file, "sft"))
     assert "seed" in RESERVED_ARGS
 
 
@@ -119,13 +97,13 @@ def test_two_ranks_under_accelerate_launch_train_one_adapter(tmp_path, tiny_mode
     import sys
     from pathlib import Path
 
-    spec = make_spec(tmp_path, tiny_model_dir, train_file, "sft")
-    spec_path = tmp_path / "spec.json"
-    spec_path.write_text(json.dumps(spec))
+    spec_path = write_spec(tmp_path, make_spec("sft"))
+    paths = make_paths(tmp_path, tiny_model_dir, train_file, "sft")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     command = ["accelerate", "launch", "--multi_gpu", "--num_processes", "2"]
-    command += ["--main_process_port", "0", "--module", "alignbench.train", str(spec_path)]
+    command += ["--main_process_port", "0", "--module", "alignbench.train"]
+    command += training_arguments(spec_path, paths)
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Rank 0 of 2 processes" in result.stderr and "Rank 1 of 2 processes" in result.stderr
@@ -136,12 +114,58 @@ def test_two_ranks_under_accelerate_launch_train_one_adapter(tmp_path, tiny_mode
 
 
 def test_changed_training_data_changes_the_fingerprint(tmp_path, tiny_model_dir, train_file):
-    from alignbench.train.run import run_fingerprint
-
     data = tmp_path / "train.jsonl"
     data.write_bytes(train_file.read_bytes())
-    spec = make_spec(tmp_path, tiny_model_dir, data, "sft")
-    before = run_fingerprint(spec)
-    assert str(data) in before["inputs"]
+    spec = make_spec("sft")
+    paths = make_paths(tmp_path, tiny_model_dir, data, "sft")
+    before = run_fingerprint(spec, paths)
+    assert "train_data" in before["inputs"]
     data.write_text(data.read_text() + "\n")
-    assert run_fingerprint(spec) != before and run_fingerprint(spec)["spec"] == before["spec"]
+    assert run_fingerprint(spec, paths) != before
+    assert run_fingerprint(spec, paths)["spec"] == before["spec"]
+
+
+def fake_adapter(folder, weights: bytes):
+    """An adapter folder as the fingerprint sees it: only its weights file is read."""
+    folder.mkdir(parents=True)
+    (folder / "adapter_model.safetensors").write_bytes(weights)
+    return folder
+
+
+def test_the_fingerprint_follows_contents_not_locations(tmp_path, tiny_model_dir, train_file):
+    """Moved inputs with the same bytes may resume a checkpoint; reordered parents may not."""
+    import shutil
+
+    spec = make_spec("dpo")
+    first, second = fake_adapter(tmp_path / "a", b"one"), fake_adapter(tmp_path / "b", b"two")
+    paths = make_paths(tmp_path, tiny_model_dir, train_file, "dpo", parents=[first, second])
+    moved_base = shutil.copytree(tiny_model_dir, tmp_path / "moved-base")
+    moved_data = shutil.copy(train_file, tmp_path / "moved.jsonl")
+    moved = make_paths(tmp_path, moved_base, moved_data, "dpo", parents=[first, second])
+    assert run_fingerprint(spec, moved) == run_fingerprint(spec, paths)
+    reordered = make_paths(tmp_path, tiny_model_dir, train_file, "dpo", parents=[second, first])
+    assert run_fingerprint(spec, reordered) != run_fingerprint(spec, paths)
+    no_parents = make_paths(tmp_path, tiny_model_dir, train_file, "dpo")
+    assert run_fingerprint(spec, no_parents) != run_fingerprint(spec, paths)
+
+
+@pytest.mark.workflow
+def test_the_train_rule_passes_its_files_on_the_command_line(tmp_path, tiny_model_dir):
+    from tests.workflow_runs import dry_run, make_workdir, tiny_config
+
+    workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir, seeds=[1]))
+    result, plan = dry_run(workdir, "results/models/dpo/seed1/adapter")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    commands = {
+        j["wildcards"]["trained"]: j["shellcmd"] for j in plan["jobs"] if j["rule"] == "train"
+    }
+    assert set(commands) == {"sft", "dpo"}  # dpo starts from sft's adapter
+    expected = (
+        "alignbench.train results/models/dpo/seed1/train_spec.json"
+        " --base-model results/models/base --train-data results/data/train.jsonl"
+        " --adapter results/models/dpo/seed1/adapter"
+        " --history results/models/dpo/seed1/log_history.json"
+        " --parents results/models/sft/seed1/adapter >"
+    )
+    assert expected in commands["dpo"]
+    assert "--parents  >" in commands["sft"]  # trained from the base: no parents

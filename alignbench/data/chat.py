@@ -1,7 +1,9 @@
 """Conversations to token ids with the model's chat template: one place for every stage.
 
-Training (through TRL), length filtering, generation, preference scoring and the cost estimate
-must all see the same tokens, so they all render through these two functions.
+Length filtering, generation, preference scoring and the cost estimate must see the tokens
+training sees, so they all render through these two functions. Training does not call them: TRL
+renders its conversational examples (alignbench.data.conversation) itself, with the same
+tokenizer and chat template, through ``apply_chat_template``.
 """
 
 from __future__ import annotations

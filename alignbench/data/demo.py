@@ -5,7 +5,7 @@ The workflow's offline default data set: with no Hub access it still needs rows 
 unit conversion, sorting, word operations, fact look-up, format instructions) so that a tiny
 instruct model fine-tuned on about a thousand of them for one epoch has something learnable, and
 so that its generations can be scored both by ROUGE against ``chosen`` and by task accuracy with
-:func:`check_answer`.
+:func:`alignbench.evaluation.grading.check_answer`.
 
 Each family answers in ONE fixed style in ``chosen`` (a small model learns a consistent style
 quickly); ``rejected`` differs only in the final assistant turn and shows a realistic failure: a
@@ -15,17 +15,11 @@ plausible wrong answer, an ignored format instruction, or the right answer burie
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 
-TASK_FAMILIES: tuple[str, ...] = (
-    "arithmetic",
-    "unit_conversion",
-    "sorting",
-    "word_ops",
-    "fact_lookup",
-    "format",
-)
+# The generator builds one family per checkable task, so that every demo row can be graded.
+from alignbench.evaluation.grading import TASK_FAMILIES
+
 MAX_ROWS = 100_000
 SYSTEM_SHARE = 0.2
 MULTI_TURN_SHARE = 0.2
@@ -74,7 +68,7 @@ CATEGORIES = {
     "tool": ("hammer", "wrench", "shovel", "chisel", "saw", "drill", "pliers", "rake"),
     "piece of furniture": ("chair", "table", "sofa", "desk", "bench", "wardrobe", "stool", "bed"),
 }
-FACTS = {
+RELATION_TABLES = {
     "capital of": {
         "France": "Paris", "Japan": "Tokyo", "Italy": "Rome", "Spain": "Madrid",
         "Germany": "Berlin", "Canada": "Ottawa", "Egypt": "Cairo", "Kenya": "Nairobi",
@@ -264,8 +258,8 @@ def _word_ops(rng: random.Random) -> _Task:
 
 
 def _fact_lookup(rng: random.Random) -> _Task:
-    relation = rng.choice(list(FACTS))
-    table = FACTS[relation]
+    relation = rng.choice(list(RELATION_TABLES))
+    table = RELATION_TABLES[relation]
     subject = rng.choice(list(table))
     lead = rng.choice(FACT_LEADS).format(name=rng.choice(NAMES))
     prompt = f"{lead} {rng.choice(FACT_QUESTIONS[relation]).format(subject=subject)}"
@@ -372,52 +366,3 @@ def generate_demo_rows(n_rows: int, seed: int) -> list[dict]:
             }
         )
     return rows
-
-
-_NUMBER_LIST = re.compile(r"\d+(?:, \d+)*")
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+", text.casefold())
-
-
-def _numbers(text: str) -> list[float]:
-    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # "7,000" is 7000
-    return [float(match) for match in re.findall(r"\d+(?:\.\d+)?", text)]
-
-
-def _contains_run(haystack: list[str], needle: list[str]) -> bool:
-    size = len(needle)
-    return size > 0 and any(
-        haystack[i : i + size] == needle for i in range(len(haystack) - size + 1)
-    )
-
-
-def check_answer(task: str, expected: str, generation: str) -> bool:
-    """Return True when ``generation`` gives the ``expected`` answer of a ``task`` family.
-
-    Matching ignores case, whitespace and punctuation, and works on whole tokens (runs of letters
-    or digits), so "42" matches "The answer is 42." but not "420".
-
-    * Numeric answers (a number, or a comma-separated list for sorting): the LAST numbers of the
-      generation must equal the expected ones, so restating the operands ("37 + 48 = 85.") is fine
-      but a trailing wrong or extra number is not. "7,000" counts as 7000 and "85.0" as 85.
-    * Other answers (words, phrases): the expected tokens must appear as one contiguous run.
-    * ``format``: the format is enforced as well. An all-capitals expected answer requires a
-      generation with no lower-case letter at all; a number or a single lower-case word requires
-      a generation that is exactly that one word (surrounding punctuation aside).
-
-    Unknown ``task`` names raise ValueError.
-    """
-    if task not in TASK_FAMILIES:
-        raise ValueError(f"Unknown task {task!r}; known families: {', '.join(TASK_FAMILIES)}")
-    expected = expected.strip()
-    if task == "format":
-        if expected.isupper():
-            has_lower = any(ch.islower() for ch in generation)
-            return not has_lower and _contains_run(_words(generation), _words(expected))
-        return len(generation.split()) == 1 and _words(generation) == _words(expected)
-    if _NUMBER_LIST.fullmatch(expected):
-        wanted, found = _numbers(expected), _numbers(generation)
-        return len(found) >= len(wanted) and found[-len(wanted) :] == wanted
-    return _contains_run(_words(generation), _words(expected))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 
-from alignbench.data.demo import TASK_FAMILIES, check_answer
+from alignbench.evaluation.grading import TASK_FAMILIES, check_answer
 from alignbench.evaluation.stats import as_dict, estimate_mean
 
 # Repetition is measured on word 3-grams: short enough to catch a phrase said twice, long enough

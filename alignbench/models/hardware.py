@@ -26,11 +26,16 @@ def inference_device() -> str:
 
 
 def quantized_device_map() -> dict | None:
-    """4-bit weights are placed while loading: on this process's GPU (LOCAL_RANK under
-    accelerate/torchrun, so each rank holds its own copy), or left on the CPU without one."""
-    import os
+    """4-bit weights are placed while loading: on this process's GPU (its local rank under
+    accelerate/torchrun, so each rank holds its own copy), or left on the CPU without one.
 
-    return {"": int(os.environ.get("LOCAL_RANK", 0))} if cuda_available() else None
+    The rank is accelerate's, the one the Trainer places this process on (the installed TRL has
+    no get_kbit_device_map to ask)."""
+    if not cuda_available():
+        return None
+    from accelerate import PartialState
+
+    return {"": PartialState().local_process_index}
 
 
 def flash_attention_available() -> bool:

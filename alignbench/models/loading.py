@@ -30,6 +30,8 @@ def load_tokenizer(base_dir: str | Path, padding_side: str = "right"):
 
 def bnb_config(quantization: dict):
     """BitsAndBytesConfig for QLoRA from the config's ``quantization`` block."""
+    # Not trl.get_quantization_config: its ModelConfig takes the compute dtype from the model's
+    # weight dtype, while the config sets them apart (quantization.compute_dtype).
     import torch
     from transformers import BitsAndBytesConfig
 

@@ -1,13 +1,19 @@
 """Train one variant's LoRA adapter from a spec file written by the workflow.
 
-    python -m alignbench.train results/models/orpo/train_spec.json
+    python -m alignbench.train results/models/orpo/seed42/train_spec.json \
+        --base-model results/models/base --train-data results/data/train.jsonl \
+        --adapter results/models/orpo/seed42/adapter \
+        --history results/models/orpo/seed42/log_history.json
 
-The spec holds every setting (written by Snakemake from the config through ``params:``), so the
-same command works under ``accelerate launch`` or ``torchrun`` on several GPUs.
+The spec holds every setting (written by Snakemake from the config through ``params:``); the
+files read and written are the rule's inputs and outputs, given on the command line
+(:class:`TrainPaths`). The same command works under ``accelerate launch`` or ``torchrun`` on
+several GPUs.
 
 Training writes into ``<adapter>.partial/`` and moves the finished adapter into place at the end,
 so an interrupted job never leaves an adapter that looks complete. Checkpoints inside the partial
-folder let a rerun resume, but only when its spec is identical to the interrupted one.
+folder let a rerun resume, but only when its spec and the contents of its input files are
+identical to the interrupted run's.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import hashlib
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from alignbench.io import read_json, read_jsonl, write_json
@@ -27,9 +34,24 @@ from alignbench.variants import RESERVED_ARGS
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class TrainPaths:
+    """The files one training run reads and writes: the rule's inputs and outputs, kept out of
+    the spec. Paths are handed to the libraries as given (the adapter's config records the base
+    model's path as written here)."""
+
+    base_model: str
+    train_data: str
+    adapter: str
+    history: str
+    parent_adapters: tuple[str, ...] = ()
+
+
 def lora_config(lora: dict):
     from peft import LoraConfig
 
+    # Not trl.get_peft_config: it fixes bias to "none", and its ModelConfig turns a one-name
+    # target list into a string, which PEFT reads as a regex on the full module name.
     return LoraConfig(
         r=lora["r"],
         lora_alpha=lora["alpha"],
@@ -89,7 +111,7 @@ def merged_start_dir(partial: Path) -> Path:
     return partial / "start"
 
 
-def prepare_merged_start(spec: dict, partial: Path) -> None:
+def prepare_merged_start(spec: dict, paths: TrainPaths, partial: Path) -> None:
     """For QLoRA on top of a parent variant: merge the parents in full precision and save.
 
     Merging a LoRA update into 4-bit weights re-quantises them, and a small update mostly rounds
@@ -97,21 +119,21 @@ def prepare_merged_start(spec: dict, partial: Path) -> None:
     what gets quantised for training. Runs on the main process only, once per partial folder.
     """
     start = merged_start_dir(partial)
-    if not (quantized(spec) and spec["parent_adapters"]) or (start / "config.json").exists():
+    if not (quantized(spec) and paths.parent_adapters) or (start / "config.json").exists():
         return
-    model = load_base_model(spec["base_model"], weight_precision(spec), spec["attn_implementation"])
-    merge_adapters(model, spec["parent_adapters"]).save_pretrained(start)
+    model = load_base_model(paths.base_model, weight_precision(spec), spec["attn_implementation"])
+    merge_adapters(model, paths.parent_adapters).save_pretrained(start)
 
 
-def load_starting_model(spec: dict, partial: Path):
+def load_starting_model(spec: dict, paths: TrainPaths, partial: Path):
     """The model training starts from: base + parent adapters, in 4 bit for QLoRA."""
     quantization = spec.get("quantization") or {}
     precision, attention = weight_precision(spec), spec["attn_implementation"]
-    if quantized(spec) and spec["parent_adapters"]:
+    if quantized(spec) and paths.parent_adapters:
         model = load_base_model(merged_start_dir(partial), precision, attention, quantization)
     else:
-        model = load_base_model(spec["base_model"], precision, attention, quantization)
-        model = merge_adapters(model, spec["parent_adapters"])
+        model = load_base_model(paths.base_model, precision, attention, quantization)
+        model = merge_adapters(model, paths.parent_adapters)
     if quantized(spec):
         from peft import prepare_model_for_kbit_training
 
@@ -133,13 +155,30 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run_fingerprint(spec: dict) -> dict:
+def input_files(paths: TrainPaths) -> dict[str, Path]:
+    """The files that decide what training computes besides the spec, by their role. The base
+    model counts by its config and origin.json (its weights may be links into a shared cache);
+    the parents in merge order."""
+    base = Path(paths.base_model)
+    files = {
+        "train_data": Path(paths.train_data),
+        "base_model/config.json": base / "config.json",
+        "base_model/origin.json": base / "origin.json",
+    }
+    for number, parent in enumerate(paths.parent_adapters, start=1):
+        files[f"parent_adapter_{number}"] = Path(parent) / "adapter_model.safetensors"
+    return files
+
+
+def run_fingerprint(spec: dict, paths: TrainPaths) -> dict:
     """The spec plus digests of the files training reads: a checkpoint from an interrupted run
-    is reused only if neither the settings nor the data, base model or parents changed."""
-    base = Path(spec["base_model"])
-    files = [Path(spec["train_data"]), base / "config.json", base / "origin.json"]
-    files += [Path(p) / "adapter_model.safetensors" for p in spec["parent_adapters"]]
-    return {"spec": spec, "inputs": {str(f): file_digest(f) for f in files if f.exists()}}
+    is reused only if neither the settings nor the data, base model or parents changed.
+
+    Inputs are named by role, not by path: where a file lies does not change the training, its
+    contents do. The output needs no entry: the checkpoints lie beside it, so a run writing
+    elsewhere never sees them."""
+    digests = {role: file_digest(f) for role, f in input_files(paths).items() if f.exists()}
+    return {"spec": spec, "inputs": digests}
 
 
 def last_checkpoint(partial: Path) -> Path | None:
@@ -231,32 +270,33 @@ def sort_target_modules(adapter_config: Path) -> None:
         write_json(adapter_config, config)
 
 
-def train(spec: dict) -> Path:
-    """Train the adapter described by ``spec``; return the finished adapter folder."""
+def train(spec: dict, paths: TrainPaths) -> Path:
+    """Train the adapter described by ``spec`` from and into ``paths``; return the finished
+    adapter folder."""
     from accelerate import PartialState
 
     method = METHODS[spec["method"]]
     trainer_cls, config_cls = method.trainer_and_config()
-    adapter_dir = Path(spec["output_dir"])
+    adapter_dir = Path(paths.adapter)
     partial = adapter_dir.with_name(adapter_dir.name + ".partial")
     # Under accelerate/torchrun every rank runs this: only the main one clears or keeps the
     # partial folder; the others then resume exactly when it kept a checkpoint.
     state = PartialState(cpu=not cuda_available())
     with state.main_process_first():
         if state.is_main_process:
-            checkpoint = resumable_checkpoint(partial, run_fingerprint(spec))
-            prepare_merged_start(spec, partial)
+            checkpoint = resumable_checkpoint(partial, run_fingerprint(spec, paths))
+            prepare_merged_start(spec, paths, partial)
         else:
             checkpoint = last_checkpoint(partial)
     log.info("Rank %d of %d processes", state.process_index, state.num_processes)
     if checkpoint is not None:
         log.info("Resuming from %s", checkpoint)
 
-    tokenizer = load_tokenizer(spec["base_model"])
+    tokenizer = load_tokenizer(paths.base_model)
     trainer = trainer_cls(
-        model=load_starting_model(spec, partial),
+        model=load_starting_model(spec, paths, partial),
         args=trainer_args(config_cls, spec, partial),
-        train_dataset=load_training_data(spec["train_data"], spec["method"]),
+        train_dataset=load_training_data(paths.train_data, spec["method"]),
         processing_class=tokenizer,
         peft_config=lora_config(spec["lora"]),
     )
@@ -280,7 +320,7 @@ def train(spec: dict) -> Path:
         sort_target_modules(final / "adapter_config.json")
         tokenizer.save_pretrained(str(final))
         write_json(final / "log_history.json", history)
-        write_json(spec["history"], history)
+        write_json(paths.history, history)
         shutil.rmtree(adapter_dir, ignore_errors=True)
         os.replace(final, adapter_dir)
         shutil.rmtree(partial, ignore_errors=True)

@@ -198,10 +198,10 @@ def training_launcher(wildcards, threads, resources):
 
 
 def train_spec(wildcards):
-    """Everything the training command needs, from the config, as one JSON-able dict."""
+    """Every training setting of one run, from the config, as one JSON-able dict. Paths are left
+    out: the train rule passes its inputs and outputs on the command line."""
     variant, seed = wildcards.trained, int(wildcards.seed)
     block = VARIANT_CONFIG[variant]
-    out = f"results/models/{variant}/seed{seed}"
     return {
         "variant": variant,
         "method": block["method"],
@@ -211,11 +211,6 @@ def train_spec(wildcards):
         "lora": config["lora"],
         "quantization": config["quantization"],
         "attn_implementation": config["model"]["attn_implementation"],
-        "base_model": "results/models/base",
-        "parent_adapters": parent_adapters(wildcards),
-        "train_data": "results/data/train.jsonl",
-        "output_dir": f"{out}/adapter",
-        "history": f"{out}/log_history.json",
     }
 
 

@@ -1,5 +1,6 @@
 # Training: one LoRA adapter per trained variant and seed, started as a command so that it can
-# also run under `accelerate launch` on several GPUs.
+# also run under `accelerate launch` on several GPUs. The spec file holds the settings; the
+# files the job reads and writes are this rule's inputs and outputs, passed as options.
 
 
 rule write_train_spec:
@@ -40,4 +41,7 @@ rule train:
     params:
         launch=training_launcher,
     shell:
-        "TRL_EXPERIMENTAL_SILENCE=1 {params.launch} alignbench.train {input.spec} > {log} 2>&1"
+        "TRL_EXPERIMENTAL_SILENCE=1 {params.launch} alignbench.train {input.spec}"
+        " --base-model {input.base_model} --train-data {input.train}"
+        " --adapter {output.adapter} --history {output.history}"
+        " --parents {input.parents} > {log} 2>&1"
