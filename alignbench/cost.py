@@ -23,14 +23,20 @@ import yaml
 
 from alignbench.variants import enabled_variants, trained_variants
 
+# Llama-3.2-1B has 1,235,814,400 parameters: the shape of its config.json
+# (alignbench.models.random_init.LLAMA_3_2_1B_SHAPE) with its 128,256-token vocabulary and tied
+# embeddings; tests/test_cost.py counts them.
 LLAMA_3_2_1B_PARAMETERS = 1.24e9
-# An H100 SXM's dense bf16 peak; small-batch QLoRA reaches only a fraction of it.
+# NVIDIA's H100 SXM datasheet gives 989 TFLOPS of dense bf16 tensor-core throughput (1,979 is
+# the figure with 2:4 sparsity, which training does not use).
 GPU_NAME = "H100 SXM"
 GPU_PEAK_FLOPS = 989e12
+# An assumption, not a measurement (the output states the share it used): small-batch QLoRA,
+# with 4-bit de-quantisation, reaches only a fraction of the peak. --utilisation replaces it.
 ASSUMED_UTILISATION = 0.30
-# Used only when the split is not available: assumed mean tokens per row (prompt tokens of real
-# orpo-dpo-mix-40k rows, counted with the embedded model's tokenizer on this project's machines,
-# had median 188 and p90 1,176, so the mean sits well above the median).
+# Used only when the split is not available: assumed mean tokens per row. Prompt tokens of 300
+# real orpo-dpo-mix-40k rows, counted with the embedded model's tokenizer, had median 188 and p90
+# 1,176, so the mean sits well above the median; --train and --tokenizer count a real split.
 ASSUMED_MEAN_PROMPT_TOKENS = 350
 ASSUMED_MEAN_ANSWER_TOKENS = 300
 FLOPS_PER_TOKEN_FACTOR = {"sft": 4, "orpo": 4, "dpo": 6}  # x N; DPO adds the reference pass

@@ -1,8 +1,20 @@
-"""Small hand-made inputs for unit tests: preference rows, and training runs on a tiny model."""
+"""Small hand-made inputs for unit tests: preference rows, training runs on a tiny model, and the
+results files of a whole run (summaries, comparisons, generations) for the report."""
 
 import copy
+import functools
 import json
 from pathlib import Path
+
+import yaml
+from snakemake.utils import validate
+
+from alignbench.evaluation import answers, preferences, reward
+from alignbench.evaluation.aggregate import compare_variants, summarize_variant
+from alignbench.evaluation.rouge import ROUGE_TYPES, mean_scores
+from alignbench.provenance import collect_provenance
+from alignbench.report.context import build_context
+from alignbench.variants import enabled_variants
 
 
 def make_row(system=False, turns=1):
@@ -88,3 +100,206 @@ def run_training(tmp_path, spec, paths):
 
     train_main(training_arguments(write_spec(tmp_path, spec), paths))
     return Path(paths.adapter)
+
+
+# --- results as the workflow's scoring rules write them, for the report ----------------------
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "report" / "paper.html.j2"
+CONFIG = REPO / "config" / "config.yaml"
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+MALICIOUS = "<script>alert(1)</script>"
+SEEDS = (42, 43)
+PROMPTS = 16  # more than report.samples, so the cut-off is visible
+MAX_NEW_TOKENS = 48
+REWARD_MODEL = "judges/tiny-reward"
+# Per variant: pooled ROUGE means, preference margin, answer length, which prompts it gets right.
+# sft and orpo give equally long answers on every prompt: an identical-arms comparison.
+ARMS = {
+    "base": {"rouge": (0.2951, 0.1012, 0.2013), "margin": 0.0, "tokens": 40, "right": {0}},
+    "sft": {"rouge": (0.3322, 0.1234, 0.2245), "margin": 0.3, "tokens": 24, "right": {0, 2}},
+    "orpo": {"rouge": (0.3017, 0.1056, 0.2087), "margin": 0.6, "tokens": 24, "right": {0, 1, 2}},
+    "dpo": {"rouge": (0.3100, 0.1100, 0.2150), "margin": 0.5, "tokens": 30, "right": {0, 1, 2}},
+}
+# Zero-sum spread: rolled differently per variant, it keeps every pooled mean exact while
+# paired differences vary from prompt to prompt (so intervals have a width).
+SPREAD = [(i - (PROMPTS - 1) / 2) / 1000 for i in range(PROMPTS)]
+SEED_SHIFT = {"seed42": 0.002, "seed43": -0.002, "untrained": 0.0}
+TASKS = ("arithmetic", "sorting")
+FIGURE_TITLES = yaml.safe_load((TEMPLATE.parent / "figures.yaml").read_text())
+FIGURE_NAMES = tuple(FIGURE_TITLES)
+BENCHMARK_TSV = (
+    "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    "12.3456\t0:00:12\t1534.21\tNA\t-\tNA\t0.01\t2.5\t95.0\t11.7\n"
+)
+DATA_REPORT = {
+    "source": {"source": "demo", "rows": 120},
+    "raw_rows": 120,
+    "selected_rows": 120,
+    "invalid_rows": {"missing_chosen": 3, "empty_prompt": 1},
+    "split": {"train": 100, "validation": 16},
+    "length_filter": {
+        "max_prompt_tokens": 256,
+        "max_total_tokens": 384,
+        "removed": {"train": {"prompt": 4}, "validation": {}},
+    },
+    "validation_duplicates_removed": {},
+    "final": {"train": 96, "validation": 16},
+}
+
+
+def make_config(
+    model_source: str = "gguf_embedded",
+    drop: tuple[str, ...] = (),
+    disabled: tuple[str, ...] = (),
+    reward_model: str | None = None,
+) -> dict:
+    """config/config.yaml with two training seeds and the given changes, then validated:
+    validate() fills every default, exactly as the workflow's common.smk does."""
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    config["model"]["source"] = model_source
+    config["training"]["seeds"] = list(SEEDS)
+    config["evaluation"]["reward_model"] = reward_model
+    for name in disabled:
+        config["variants"][name]["enabled"] = False
+    for block in drop:
+        del config[block]
+    validate(config, str(SCHEMA))
+    return config
+
+
+# --- synthetic per-run files, in the formats of our scoring rules ---------------------------
+
+
+def runs_of(block: dict) -> list[str]:
+    return ["untrained"] if block["method"] == "none" else [f"seed{s}" for s in SEEDS]
+
+
+def noise(variant: str, i: int) -> float:
+    return SPREAD[(i + 5 * list(ARMS).index(variant)) % PROMPTS]
+
+
+def make_records(variant: str, run: str, tasks: bool) -> list[dict]:
+    """Generation records as generate.make_record writes them."""
+    arm, records = ARMS[variant], []
+    for i in range(PROMPTS):
+        task = TASKS[i % 2]
+        answer = str(10 + i) if task == "arithmetic" else f"{i}, {i + 1}"  # sorting: a list
+        right = i % 4 in arm["right"]
+        text = f"{variant} thinks the answer is {answer}." if right else "I am not sure, sorry."
+        if (variant, run, i) == ("orpo", "seed42", 0):
+            text = f"{MALICIOUS} {text}"
+        records.append(
+            {
+                "id": f"p{i}",
+                "messages": [{"role": "user", "content": f"Question {i}?"}],
+                "reference": f"Reference {i}",
+                "generation": text,
+                "new_tokens": arm["tokens"] + i % 5,
+                "stopped_on_eos": i % 3 != 0,
+                "task": task if tasks else None,
+                "answer": answer if tasks else None,
+            }
+        )
+    return records
+
+
+def make_rouge(variant: str, run: str) -> dict:
+    """What rouge.rouge_summary returns, with chosen scores instead of real ROUGE."""
+    shift = SEED_SHIFT[run]  # the two seeds differ by a constant: a spread across seeds
+    per_example = [
+        {
+            "id": f"p{i}",
+            **{
+                m: mean + noise(variant, i) + shift
+                for m, mean in zip(ROUGE_TYPES, ARMS[variant]["rouge"], strict=True)
+            },
+        }
+        for i in range(PROMPTS)
+    ]
+    mean = mean_scores(per_example)
+    return {
+        "variant": variant,
+        "n": PROMPTS,
+        "use_stemmer": True,
+        "mean": mean,
+        "per_example": per_example,
+    }
+
+
+def make_preferences(variant: str, run: str) -> dict:
+    """summarize_preferences plus per_example, as the preference rule writes them."""
+    per_example = []
+    for i in range(PROMPTS):
+        margin = ARMS[variant]["margin"] + (i - (PROMPTS - 1) / 2) / 20 + SEED_SHIFT[run]
+        per_example.append(
+            preferences.pair_scores(f"pair{i}", -1.2 + margin / 2, -1.2 - margin / 2)
+        )
+    return {**preferences.summarize_preferences(per_example), "per_example": per_example}
+
+
+def make_reward(variant: str) -> dict:
+    """summarize_rewards plus per_example, as the reward rule writes them (reference reward 0)."""
+    per_example = []
+    for i in range(PROMPTS):
+        generation = ARMS[variant]["margin"] + 20 * noise(variant, i)
+        per_example.append(
+            {
+                "id": f"p{i}",
+                "reward_generation": generation,
+                "reward_reference": 0.0,
+                "win": generation > 0,
+                "tie": generation == 0,
+            }
+        )
+    return {**reward.summarize_rewards(per_example), "per_example": per_example}
+
+
+def make_run_files(variant: str, run: str, tasks: bool, with_reward: bool) -> dict:
+    records = make_records(variant, run, tasks)
+    files = {
+        "rouge": make_rouge(variant, run),
+        "preferences": make_preferences(variant, run),
+        "answers": {
+            "statistics": answers.answer_statistics(records, MAX_NEW_TOKENS),
+            "tasks": answers.task_accuracy(records),
+        },
+    }
+    if with_reward:
+        files["reward"] = make_reward(variant)
+    return files
+
+
+@functools.cache
+def make_results(variants: tuple[str, ...], tasks: bool = True, with_reward: bool = False):
+    """Summaries, comparisons and first-run generations, as the workflow's rules write them."""
+    config = make_config()
+    summaries, generations = {}, {}
+    for variant in variants:
+        block = config["variants"][variant]
+        runs = runs_of(block)
+        run_files = {run: make_run_files(variant, run, tasks, with_reward) for run in runs}
+        summaries[variant] = summarize_variant(variant, block, run_files)
+        generations[variant] = make_records(variant, runs[0], tasks)
+    if "sft" in generations:
+        # A prompt only one variant answered must not be sampled.
+        generations["sft"].insert(0, {**generations["sft"][0], "id": "only-sft"})
+    return summaries, compare_variants(summaries), generations
+
+
+def make_context(figures, benchmarks=None, config=None, tasks=True, with_reward=False) -> dict:
+    config = config or make_config()
+    variants = list(enabled_variants(config["variants"]))
+    summaries, comparisons, generations = make_results(tuple(variants), tasks, with_reward)
+    return build_context(
+        config=config,
+        variants=variants,
+        summaries=summaries,
+        comparisons=comparisons,
+        generations=generations,
+        data_report=DATA_REPORT,
+        figures=figures,
+        benchmarks=benchmarks or {},
+        provenance=collect_provenance(REPO),
+        report_dir=TEMPLATE.parent,
+    )

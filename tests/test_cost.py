@@ -114,3 +114,18 @@ def test_without_a_subset_size_the_split_must_be_given(tmp_path, capsys):
         cost.main([str(tmp_path / "config.yaml")])
     assert exit_info.value.code == 2
     assert "pass --train and --tokenizer" in capsys.readouterr().err
+
+
+def test_the_parameter_count_is_llama_3_2_1b_s():
+    """The constant is the parameter count of Llama-3.2-1B's shape, rounded as the table prints."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from alignbench.models.random_init import LLAMA_3_2_1B_SHAPE
+
+    config = LlamaConfig(vocab_size=128_256, tie_word_embeddings=True, **LLAMA_3_2_1B_SHAPE)
+    with torch.device("meta"):  # shapes only: no memory for 1.2 B weights
+        model = LlamaForCausalLM(config)
+    parameters = sum(p.numel() for p in model.parameters())
+    assert parameters == 1_235_814_400
+    assert round(parameters, -7) == cost.LLAMA_3_2_1B_PARAMETERS

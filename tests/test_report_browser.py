@@ -18,7 +18,7 @@ import yaml
 from markupsafe import escape
 
 from alignbench.report.render import render_report
-from tests.test_report import FIGURE_NAMES, TEMPLATE, make_context
+from tests.factories import FIGURE_NAMES, TEMPLATE, make_context
 from tests.workflow_runs import HOSTILE_MARKUP, LONG_WORD, PWNED
 
 # Debian's paths, given explicitly: Selenium then never looks for (or downloads) a driver itself.
