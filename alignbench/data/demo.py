@@ -20,7 +20,11 @@ from dataclasses import dataclass
 # The generator builds one family per checkable task, so that every demo row can be graded.
 from alignbench.evaluation.grading import TASK_FAMILIES
 
+# A bound on data.demo.rows: the demo is for minutes-long CPU runs, and beyond this the small
+# word lists would make more and more prompts repeat.
 MAX_ROWS = 100_000
+# Shares of rows with a system message and with earlier turns, so that the chat-template paths
+# for both are exercised by every demo run without dominating it.
 SYSTEM_SHARE = 0.2
 MULTI_TURN_SHARE = 0.2
 

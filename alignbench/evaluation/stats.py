@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Percentile intervals need on the order of 1,000 resamples for stable 2.5% and 97.5% points
+# (Efron and Tibshirani, An Introduction to the Bootstrap, 1993, on the number of replications).
 BOOTSTRAP_RESAMPLES = 1000
 # A fixed seed keeps the report identical when the same results are rendered again.
 BOOTSTRAP_SEED = 0
