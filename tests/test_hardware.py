@@ -31,13 +31,18 @@ def test_precision_auto_on_cpu_follows_the_cpu_flags(monkeypatch):
 
 
 RANK_DEVICE_MAP = """
+import sys
+from pathlib import Path
+
 from accelerate import PartialState
 
 from alignbench.models import hardware
 
 PartialState(cpu=True)  # as training starts its ranks on this GPU-less machine
 hardware.cuda_available = lambda: True  # as if each rank had a GPU to put 4-bit weights on
-print("device map", PartialState().process_index, hardware.quantized_device_map(), flush=True)
+rank = PartialState().process_index
+# One file per rank: the ranks share stdout, where their lines can interleave.
+Path(sys.argv[1], f"rank{rank}.txt").write_text(repr(hardware.quantized_device_map()))
 """
 
 
@@ -53,11 +58,11 @@ def test_each_rank_puts_its_4bit_weights_on_its_own_gpu(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     command = ["accelerate", "launch", "--multi_gpu", "--num_processes", "2"]
-    command += ["--main_process_port", "0", str(script)]
+    command += ["--main_process_port", "0", str(script), str(tmp_path)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    lines = sorted(line for line in result.stdout.splitlines() if line.startswith("device map"))
-    assert lines == ["device map 0 {'': 0}", "device map 1 {'': 1}"]
+    maps = {path.name: path.read_text() for path in tmp_path.glob("rank*.txt")}
+    assert maps == {"rank0.txt": "{'': 0}", "rank1.txt": "{'': 1}"}
 
 
 def test_without_a_gpu_4bit_weights_stay_where_they_load(monkeypatch):
