@@ -95,6 +95,11 @@ def build_context(
     report_dir = Path(report_dir)
     shown = findings.shown_comparisons(comparisons, variants, findings.COMPARED_METRICS)
     published = read_yaml(report_dir / "published.yaml")
+    trained = trained_variants(config["variants"])
+    with_metric = {
+        metric: findings.with_metric(summaries, variants, metric)
+        for metric in ("preference_accuracy", "task_accuracy", "reward")
+    }
     return {
         "config": config,
         "variants": variants,
@@ -105,7 +110,7 @@ def build_context(
         "learning_rates": {
             name: variant_settings(config["variants"][name]).get("learning_rate")
             for name in variants
-            if name in trained_variants(config["variants"])
+            if name in trained
         },
         "data_report": data_report,
         "comparisons": shown,
@@ -115,18 +120,13 @@ def build_context(
             if row["distinguishable"]
         ],
         "seed_metrics": findings.present_metrics(summaries, variants, TABLE_METRICS),
-        "with_metric": {
-            metric: findings.with_metric(summaries, variants, metric)
-            for metric in ("preference_accuracy", "task_accuracy", "reward")
-        },
+        "with_metric": with_metric,
         "chance": {
             metric: findings.against_chance(summaries, variants, metric)
             for metric in ("preference_accuracy", "reward_win_rate")
         },
         "conciseness": findings.conciseness(variants, summaries, comparisons),
-        "families": findings.family_table(
-            findings.with_metric(summaries, variants, "task_accuracy"), summaries
-        ),
+        "families": findings.family_table(with_metric["task_accuracy"], summaries),
         "preference_pairs": pairs_scored(config, summaries, variants),
         "bootstrap_resamples": stats.BOOTSTRAP_RESAMPLES,
         "permutation_resamples": stats.PERMUTATION_RESAMPLES,
