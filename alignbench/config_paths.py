@@ -2,7 +2,9 @@
 
 A missing data file, model folder or reward model would otherwise fail inside its job, possibly
 after other jobs ran for hours, and a missing reward-model folder would be taken for a Hub id
-that cannot be reached. Standard library only: the Snakefile imports this module.
+that cannot be reached. The first rows of a local data file are read too: rows in no layout the
+workflow knows (or not in the one data.format names) fail here, not in the data job. Standard
+library only: the Snakefile imports this module.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from alignbench.data.sources import LOCAL_FORMATS
+from alignbench.data.layouts import DETECTION_ROWS, layout_errors
+from alignbench.data.sources import LOCAL_FORMATS, read_first_rows
 
 # A Hub repository id: "name" or "owner/name" (letters, digits, '-', '_', '.').
 HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")
@@ -37,7 +40,10 @@ def data_file_errors(config: dict) -> list[str]:
             f"data.local.path: {path} does not exist (a relative path starts in the folder "
             "Snakemake runs in)."
         ]
-    return []
+    rows = read_first_rows(path, DETECTION_ROWS)
+    if not any(isinstance(row, dict) for row in rows):
+        return []  # unreadable, empty or not objects: the data job says which, and where
+    return layout_errors(rows, config["data"], f"data.local.path: {path}")
 
 
 def base_model_errors(config: dict) -> list[str]:

@@ -465,6 +465,51 @@ def test_data_and_decoding_are_described_from_the_config(figures):
     assert "reproduces the same text" not in page
 
 
+def data_settings(context: dict) -> dict[str, str]:
+    return {row["key"]: row["value"] for row in context["config_tables"]["data"]}
+
+
+def test_the_layout_the_rows_were_read_in_is_named_with_its_settings(figures):
+    config = make_config()
+    config["data"].update(source="local", format="auto")
+    context = make_context(figures, config=config)
+    layout = {
+        "name": "openai",
+        "format": "auto",
+        "description": "hosted preference fine-tuning",
+        "checked_rows": 100,
+        "fitting_rows": 97,
+        "rows_name_their_source": False,
+        "default_source": "rows.jsonl",
+    }
+    context["data_report"] = {**context["data_report"], "source": {"layout": layout}}
+    page = text(render_report(context, TEMPLATE))
+    assert (
+        "the rows were read as openai (hosted preference fine-tuning), detected from the first "
+        "100 rows, of which 97 fit it" in page
+    )
+    assert "each is counted under rows.jsonl" in page
+    settings = data_settings(context)
+    assert settings["format"] == "auto" and settings["columns.prompt"] == "question"
+
+    named = make_context(figures, config={**config, "data": {**config["data"], "format": "hh"}})
+    named["data_report"] = {
+        **named["data_report"],
+        "source": {"layout": {**layout, "format": "hh", "rows_name_their_source": True}},
+    }
+    page = text(render_report(named, TEMPLATE))
+    assert "as data.format names it (97 of the first 100 rows fit it)" in page
+    assert "counted under" not in page
+    # Columns only name a flat table's fields; with a named layout they are not read.
+    assert "format" in data_settings(named) and "columns.prompt" not in data_settings(named)
+
+
+def test_the_demo_shows_no_layout_settings(html, context):
+    # The demo is generated in the workflow's own layout: data.format is never read.
+    assert not {"format", "columns.prompt"} & set(data_settings(context))
+    assert "the rows were read as" not in text(html)
+
+
 def test_write_report_is_atomic_and_leaves_no_temp_files(tmp_path):
     out = tmp_path / "report" / "paper.html"
     write_report("<p>first</p>", out)

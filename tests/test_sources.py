@@ -56,6 +56,7 @@ def test_the_suffix_is_read_in_any_case(tmp_path, rows, suffix):
         {"source": "local", "local": {"path": str(tmp_path / f"rows{suffix}")}}
     )
     assert loaded == rows
+    assert info.pop("layout")["name"] == "orpo_dpo_mix"  # the workflow's own: rows unchanged
     assert info == {
         "kind": "local",
         "path": str(tmp_path / f"rows{suffix}"),

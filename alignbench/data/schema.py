@@ -4,7 +4,9 @@ A row is ``{"source", "prompt", "question", "chosen", "rejected"}`` where ``chos
 ``rejected`` are conversations (lists of ``{"role", "content"}``) that may start with a system
 message, may be multi-turn, and share every turn except the last assistant turn.
 The checks return a short machine-readable reason so that the data report can count drops by
-cause; a broken row is dropped and counted, never fixed up silently.
+cause; a broken row is dropped and counted, never fixed up silently. Rows of other layouts are
+converted to this one first (alignbench.data.layouts); a row that could not be converted holds
+its reason under LAYOUT_PROBLEM, and is counted with the others.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 ROLES = ("system", "user", "assistant")
 STRING_FIELDS = ("source", "prompt", "question")
 REQUIRED_FIELDS = (*STRING_FIELDS, "chosen", "rejected")
+# The field under which a row that its layout could not convert carries the reason.
+LAYOUT_PROBLEM = "layout_problem"
 
 
 def conversation_problem(messages) -> str | None:
@@ -44,6 +48,8 @@ def row_problem(row) -> str | None:
     """Return the reason ``row`` breaks the preference schema, or None when it is valid."""
     if not isinstance(row, dict):
         return "row_not_an_object"
+    if LAYOUT_PROBLEM in row:
+        return row[LAYOUT_PROBLEM]
     for field in REQUIRED_FIELDS:
         if field not in row:
             return f"missing_{field}"

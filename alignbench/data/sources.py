@@ -1,9 +1,12 @@
 """Where the raw preference rows come from: the Hub, a local file, or the embedded demo generator.
 
-Rows are returned exactly as read: the split stage checks each against the schema, so that
-broken rows are counted by reason instead of crashing the download. Only data that cannot be
-preference rows at all (an unreadable file, no rows, no row with the schema's fields) fails
-here, with a message naming the file, the line or row, and the config key to change.
+Rows of a local file or Hub data set are converted from their layout (``data.format``, detected
+from the first rows by default: alignbench.data.layouts) to the workflow's own, and otherwise
+returned as read: the split stage checks each against the schema, so that broken rows (and rows
+their layout could not convert) are counted by reason instead of crashing the download. Only
+data that cannot be preference rows at all (an unreadable file, no rows, rows in no layout the
+workflow knows) fails here, with a message naming the file, the line or row, and the config key
+to change.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import logging
 from pathlib import Path
 
-from alignbench.data.schema import REQUIRED_FIELDS
+from alignbench.data import layouts
 from alignbench.io import decode_utf8, json_error
 
 log = logging.getLogger(__name__)
@@ -21,8 +24,8 @@ LOCAL_FORMATS = {".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
 # The config key that chooses each source: every message about the data names it.
 SOURCE_KEYS = {"local": "data.local.path", "hub": "data.hub.id", "demo": "data.demo"}
 NEEDS = (
-    f"Each row needs the fields {', '.join(REQUIRED_FIELDS)} (the schema of "
-    "mlabonne/orpo-dpo-mix-40k)"
+    "Each row needs the fields of one of the layouts the workflow reads (data.format; "
+    "config/README.md shows each)"
 )
 NO_ROWS = "Point data.local.path at a file of preference rows."
 # How many unreadable jsonl lines are named in the log and the data report.
@@ -80,6 +83,78 @@ def load_local_rows(path: str | Path) -> tuple[list, list[int]]:
     if kind == "json":
         return _parse_json_list(text, name), []
     return _parse_jsonl(text, name)
+
+
+# While the DAG is built, read at most this much of a .json file for its first rows.
+FIRST_ROWS_BYTES = 8 * 1024 * 1024
+
+
+def read_first_rows(path: str | Path, limit: int) -> list:
+    """Up to ``limit`` rows from the top of a local data file, cheaply, for the checks made
+    while the DAG is built: the first lines of a jsonl file, the first objects of a json list,
+    the first batch of a parquet file (only where pyarrow is installed: Snakemake's own
+    environment may lack it). Empty where the top of the file cannot be read: the data job
+    then says why, with the line and the fix."""
+    path = Path(path)
+    kind = LOCAL_FORMATS.get(path.suffix.lower())
+    try:
+        if kind == "jsonl":
+            return _first_jsonl_rows(path, limit)
+        if kind == "json":
+            return _first_json_rows(path, limit)
+        if kind == "parquet":
+            return _first_parquet_rows(path, limit)
+    except (OSError, ValueError):
+        return []
+    return []
+
+
+def _first_jsonl_rows(path: Path, limit: int) -> list:
+    rows = []
+    with open(path, encoding="utf-8-sig", newline="\n") as handle:
+        for line in handle:
+            if len(rows) == limit:
+                break
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue  # counted by the data job
+    return rows
+
+
+def _first_json_rows(path: Path, limit: int) -> list:
+    """The first objects of a JSON list, decoded one by one from the top of the file: a file
+    cut off after them (at FIRST_ROWS_BYTES) still gives them."""
+    with open(path, "rb") as handle:
+        head = handle.read(FIRST_ROWS_BYTES)
+    text = head.decode("utf-8", errors="replace").removeprefix("\ufeff").lstrip()
+    if not text.startswith("["):
+        return []
+    decoder, rows, position = json.JSONDecoder(), [], 1
+    while len(rows) < limit:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        if position >= len(text) or text[position] == "]":
+            break
+        try:
+            row, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            break
+        rows.append(row)
+    return rows
+
+
+def _first_parquet_rows(path: Path, limit: int) -> list:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        return []
+    try:
+        batch = next(pq.ParquetFile(path).iter_batches(batch_size=limit), None)
+    except Exception:  # noqa: BLE001  (any unreadable file: the data job names the problem)
+        return []
+    return batch.to_pylist() if batch is not None else []
 
 
 def _read_parquet(path: Path, name: str) -> list:
@@ -150,10 +225,11 @@ def _parse_jsonl(text: str, name: str) -> tuple[list, list[int]]:
 def source_name(info: dict) -> str:
     """The config key and value that name a data source, for messages (info: load_raw_rows')."""
     key = SOURCE_KEYS[info["kind"]]
+    layout = f" ({info['layout']['name']} layout)" if "layout" in info else ""
     if info["kind"] == "local":
-        return f"{key}: {info['path']}"
+        return f"{key}: {info['path']}{layout}"
     if info["kind"] == "hub":
-        return f"{key}: {info['id']} (revision {info['revision']})"
+        return f"{key}: {info['id']} (revision {info['revision']}){layout}"
     return key
 
 
@@ -161,7 +237,8 @@ def check_rows(rows: list, info: dict) -> None:
     """Fail when the rows cannot be preference data at all, naming the file and a row.
 
     Single broken rows are left for the split stage to count by reason; this catches a wrong
-    file (other columns, no rows), where every row would fail the same way.
+    file (too few rows, no row that is an object with fields). Whether the fields are those of
+    a layout the workflow reads is convert_rows' question.
     """
     name, needs = source_name(info), f"{NEEDS}; point {SOURCE_KEYS[info['kind']]} at such data."
     if len(rows) < 2:
@@ -169,19 +246,47 @@ def check_rows(rows: list, info: dict) -> None:
             f"{name} holds {len(rows)} row{'s' * (len(rows) != 1)}; the train/validation split "
             f"needs at least 2. Point {SOURCE_KEYS[info['kind']]} at more rows."
         )
-    objects = [(number, row) for number, row in enumerate(rows, 1) if isinstance(row, dict)]
-    if not objects:
+    if not any(isinstance(row, dict) for row in rows):
         found = JSON_TYPES.get(type(rows[0]), type(rows[0]).__name__)
         raise ValueError(
             f"{name} row 1: a JSON {found}, and no row is an object with fields. {needs}"
         )
-    missing = [f for f in REQUIRED_FIELDS if not any(f in row for _, row in objects)]
-    if missing:
-        number, first = objects[0]
-        raise ValueError(
-            f"{name}: no row has the field{'s' * (len(missing) > 1)} {', '.join(missing)} "
-            f"(row {number} has: {', '.join(map(str, first)) or 'no fields'}). {needs}"
-        )
+
+
+def convert_rows(rows: list, info: dict, data_config: dict, default_source: str) -> list:
+    """``rows`` in the workflow's own layout; ``info`` gains the layout they were read in.
+
+    A LayoutError (a ValueError) names the data when its first rows fit no layout the
+    workflow knows, or not the one data.format names. ``default_source`` becomes the
+    ``source`` of rows that name none.
+    """
+    columns, name = data_config.get("columns"), source_name(info)
+    try:
+        detection = layouts.detect(rows, data_config.get("format", layouts.AUTO), columns)
+    except layouts.LayoutError as error:
+        raise layouts.LayoutError(f"{name}: {error}") from None
+    info["layout"] = {
+        **detection.record(),
+        "rows_name_their_source": layouts.has_own_source(rows),
+        "default_source": default_source,
+    }
+    log.info(
+        "%s: rows in the %s layout (%s; %d of the first %d rows fit it)",
+        name,
+        detection.layout,
+        "detected" if detection.format == layouts.AUTO else "data.format",
+        detection.fitting_rows,
+        detection.checked_rows,
+    )
+    return [layouts.to_internal(row, detection.layout, columns, default_source) for row in rows]
+
+
+def check_exclude_sources(info: dict, exclude_sources) -> None:
+    """data.exclude_sources with rows that name no source (``info``: load_raw_rows') fails
+    with a message saying so, instead of excluding nothing."""
+    own = info.get("layout", {}).get("rows_name_their_source", True)  # demo rows all do
+    if error := layouts.exclude_sources_error(exclude_sources, own, source_name(info)):
+        raise ValueError(error)
 
 
 def load_raw_rows(data_config: dict) -> tuple[list, dict]:
@@ -192,7 +297,7 @@ def load_raw_rows(data_config: dict) -> tuple[list, dict]:
         rows = load_hub_rows(hub["id"], hub["revision"], hub.get("split", "train"))
         info = {"kind": "hub", **hub, "rows": len(rows)}
         check_rows(rows, info)
-        return rows, info
+        return convert_rows(rows, info, data_config, default_source=hub["id"]), info
     if source == "local":
         path = data_config["local"]["path"]
         rows, bad_lines = load_local_rows(path)
@@ -201,7 +306,7 @@ def load_raw_rows(data_config: dict) -> tuple[list, dict]:
         if bad_lines:
             info["first_unreadable_lines"] = bad_lines[:SHOWN_BAD_LINES]
         check_rows(rows, info)
-        return rows, info
+        return convert_rows(rows, info, data_config, default_source=Path(path).name), info
     if source == "demo":
         from alignbench.data.demo import generate_demo_rows
 
@@ -209,5 +314,5 @@ def load_raw_rows(data_config: dict) -> tuple[list, dict]:
         rows = generate_demo_rows(demo["rows"], demo["seed"])
         info = {"kind": "demo", **demo}
         check_rows(rows, info)
-        return rows, info
+        return rows, info  # generated in the workflow's own layout
     raise ValueError(f"Unknown data.source {source!r}: use hub, local or demo.")

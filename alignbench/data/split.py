@@ -148,8 +148,9 @@ def empty_split_message(
     if dropped.most_common(1)[0][0] == "excluded_source":
         return f"{message} Remove those sources from data.exclude_sources, or use other data."
     return (
-        f"{message} Each row needs the fields {', '.join(REQUIRED_FIELDS)}; chosen and "
-        "rejected are conversations (lists of role/content messages) that end with different "
-        "assistant answers and share every turn before them. Fix the rows of the data file "
-        "(data.local.path) or choose other data (data.source)."
+        f"{message} Each row, once converted from its layout (data.format), needs the fields "
+        f"{', '.join(REQUIRED_FIELDS)}; chosen and rejected are conversations (lists of "
+        "role/content messages) that end with different assistant answers and share every "
+        "turn before them. Fix the rows of the data file (data.local.path), name their layout "
+        "(data.format), or choose other data (data.source)."
     )

@@ -5,11 +5,14 @@ The config has passed the schema, which fills every default, so every key read h
 
 from __future__ import annotations
 
+from alignbench.data.layouts import layout_settings
 from alignbench.evaluation.metrics import MISSING
 from alignbench.models.base import EMBEDDED_MODEL_NAME, EMBEDDED_WHEEL
 
 # Sub-blocks of `model` / `data` that only apply when `source` names them.
 ALTERNATIVE_SOURCES = ("hub", "local", "demo")
+# The data block's layout keys: shown only where they apply (layout_settings).
+LAYOUT_KEYS = ("format", "columns")
 # Top-level config blocks that every trained variant shares.
 SHARED_TRAINING_BLOCKS = ("training", "lora", "quantization")
 # Keys of a variant block that say whether and how it runs, not how it trains.
@@ -56,6 +59,13 @@ def active_source_view(block: dict) -> dict:
         for key, value in block.items()
         if key not in ALTERNATIVE_SOURCES or key == block["source"]
     }
+
+
+def data_view(data: dict) -> dict:
+    """The data block as it applies: its source's settings, and the layout settings only where
+    the data job reads them (not data.format or data.columns for the demo)."""
+    view = {key: value for key, value in active_source_view(data).items() if key not in LAYOUT_KEYS}
+    return {**view, **layout_settings(data)}
 
 
 def model_view(model: dict) -> dict:
@@ -107,7 +117,7 @@ def hyperparameter_table(config: dict, variants: list[str]) -> dict:
 def config_tables(config: dict, variants: list[str]) -> dict:
     """Section 1's tables of settings, straight from the config."""
     return {
-        "data": key_value_rows(active_source_view(config["data"])),
+        "data": key_value_rows(data_view(config["data"])),
         "hyperparameters": hyperparameter_table(config, variants),
         "shared_training": key_value_rows({name: config[name] for name in SHARED_TRAINING_BLOCKS}),
         "generation": key_value_rows(config["generation"]),

@@ -14,6 +14,7 @@ from snakemake.utils import validate
 import yaml
 
 from alignbench.config_paths import path_errors
+from alignbench.data.layouts import layout_settings
 from alignbench.models.base import EMBEDDED_WHEEL
 from alignbench.variants import (
     VariantError,
@@ -242,9 +243,16 @@ def generation_settings():
 
 
 def data_source_settings():
-    """Only the settings of the chosen source, so editing another source's block reruns nothing."""
+    """Only the settings of the chosen source, so editing another source's block reruns nothing.
+
+    A file or Hub data set adds its layout settings (alignbench.data.layouts.layout_settings).
+    """
     source = config["data"]["source"]
-    return {"source": source, source: config["data"][source]}
+    return {
+        "source": source,
+        source: config["data"][source],
+        **layout_settings(config["data"]),
+    }
 
 
 def base_model_files(wildcards):

@@ -1,4 +1,5 @@
-"""Snakemake adapter: load the raw preference rows from the configured source."""
+"""Snakemake adapter: load the raw preference rows from the configured source, converted from
+their layout (data.format) to the workflow's own."""
 
 import _alignbench_path  # noqa: F401  (the workflow's own package first)
 
