@@ -403,6 +403,10 @@ BROKEN = [
     ("sharegpt", as_sharegpt(([user("A")], "Same.", "Same.")), "chosen_equals_rejected"),
     ("trl_conversational", edited(TRL, prompt=[]), "prompt_empty_or_not_a_list"),
     ("trl_conversational", edited(TRL, chosen=[assistant(None)]), "chosen_content_not_a_string"),
+    ("openai", edited(OPENAI, preferred_output=[assistant([{"type": "image_url"}])]),
+     "preferred_output_content_not_text"),
+    ("openai", edited(OPENAI, preferred_output=[assistant([])]),
+     "preferred_output_content_not_a_string"),
     ("trl_conversational", as_trl_implicit_prompt(([user("A"), assistant("B")], "x", "y")),
      "chosen_roles_do_not_alternate"),
     ("flat", edited(FLAT, chosen=None), "chosen_not_a_string"),
@@ -410,6 +414,21 @@ BROKEN = [
     ("flat", without(FLAT, "rejected"), "missing_rejected"),
     ("trl_standard", edited(as_trl_standard(ONE_TURN), prompt=["x"]), "prompt_not_a_string"),
 ]  # fmt: skip
+
+
+def test_content_given_as_text_parts_is_joined():
+    parts = [{"type": "text", "text": "What is "}, {"type": "text", "text": "2 + 3?"}]
+    row = {
+        "input": {"messages": [{"role": "user", "content": parts}]},
+        "preferred_output": [assistant([{"type": "text", "text": "5."}])],
+        "non_preferred_output": [assistant("6.")],
+    }
+    internal = layouts.to_internal(row, "openai", None, "x")
+    assert row_problem(internal) is None
+    assert internal["chosen"] == [
+        {"role": "user", "content": "What is 2 + 3?"},
+        {"role": "assistant", "content": "5."},
+    ]
 
 
 @pytest.mark.parametrize(("layout", "row", "reason"), BROKEN)

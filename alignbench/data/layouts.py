@@ -134,6 +134,20 @@ def _text(row: dict, name: str) -> str:
     return value
 
 
+def _content_text(content, name: str) -> str:
+    """A message's content as text: a string, or a list of text parts (``{"type": "text",
+    "text": ...}``, as OpenAI's chat format allows), joined. Other parts (images, audio) have
+    no place in a text-only comparison: the row is counted, not trained on without them."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and content:
+        if all(isinstance(part, dict) and part.get("type") == "text" for part in content):
+            if all(isinstance(part.get("text"), str) for part in content):
+                return "".join(part["text"] for part in content)
+        raise RowProblem(f"{name}_content_not_text")
+    raise RowProblem(f"{name}_content_not_a_string")
+
+
 def _messages(value, name: str) -> list[dict]:
     """``value`` as a list of role/content messages (other keys left out), or a RowProblem."""
     if not isinstance(value, list) or not value:
@@ -142,9 +156,8 @@ def _messages(value, name: str) -> list[dict]:
     for message in value:
         if not isinstance(message, dict) or not _has(message, "role", "content"):
             raise RowProblem(f"{name}_message_without_role_or_content")
-        if not isinstance(message["content"], str):
-            raise RowProblem(f"{name}_content_not_a_string")
-        messages.append({"role": message["role"], "content": message["content"]})
+        content = _content_text(message["content"], name)
+        messages.append({"role": message["role"], "content": content})
     return messages
 
 
