@@ -134,6 +134,12 @@ def _text(row: dict, name: str) -> str:
     return value
 
 
+def _is_text_part(part) -> bool:
+    return (
+        isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+    )
+
+
 def _content_text(content, name: str) -> str:
     """A message's content as text: a string, or a list of text parts (``{"type": "text",
     "text": ...}``, as OpenAI's chat format allows), joined. Other parts (images, audio) have
@@ -141,9 +147,8 @@ def _content_text(content, name: str) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list) and content:
-        if all(isinstance(part, dict) and part.get("type") == "text" for part in content):
-            if all(isinstance(part.get("text"), str) for part in content):
-                return "".join(part["text"] for part in content)
+        if all(_is_text_part(part) for part in content):
+            return "".join(part["text"] for part in content)
         raise RowProblem(f"{name}_content_not_text")
     raise RowProblem(f"{name}_content_not_a_string")
 
