@@ -26,14 +26,23 @@ LLAMA_3_2_1B_SHAPE = {
 }
 
 
-def save_random_llama(out_dir: str | Path, tokenizer, shape: dict, seed: int = 0) -> Path:
-    """Write a random LlamaForCausalLM of ``shape`` with ``tokenizer``'s vocabulary to out_dir."""
+def save_random_llama(
+    out_dir: str | Path, tokenizer, shape: dict, seed: int = 0, vocab_size: int | None = None
+) -> Path:
+    """Write a random LlamaForCausalLM of ``shape`` to out_dir, with ``tokenizer``'s vocabulary
+    or a larger ``vocab_size`` (Llama-3.2-1B's 128,256 rows decide what its logits cost, while
+    any tokenizer whose ids fit can feed it)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    vocab_size = vocab_size or len(tokenizer)
+    if vocab_size < len(tokenizer):
+        raise ValueError(
+            f"vocab_size {vocab_size} is smaller than the tokenizer's {len(tokenizer)}"
+        )
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=len(tokenizer),
+        vocab_size=vocab_size,
         max_position_embeddings=2048,
         tie_word_embeddings=True,
         bos_token_id=tokenizer.bos_token_id,

