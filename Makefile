@@ -3,7 +3,7 @@ PYTHON ?= python3
 CORES ?= 2
 EXTRAS = models,qlora,workflow,dev
 
-.PHONY: install lock demo test lint format
+.PHONY: install lock demo test lint format bench
 
 # Everything, pinned: requirements/lock.txt (exact versions and hashes, no dependency resolution),
 # then this package, which adds only torch at the version pyproject.toml pins (the one package
@@ -28,6 +28,11 @@ demo:
 
 test:
 	HF_HUB_OFFLINE=1 $(PYTHON) -m pytest
+
+# Throughput table of the workflow's own code (README.md, "Performance"), on the CORES threads a
+# local run gives each model job; BENCH_ARGS=--quick for a short check.
+bench:
+	HF_HUB_OFFLINE=1 $(PYTHON) -m benchmarks --threads $(CORES) $(BENCH_ARGS)
 
 lint:
 	ruff check .

@@ -1,0 +1,106 @@
+"""The benchmark's figures as one markdown table (the README's "Performance" section)."""
+
+from __future__ import annotations
+
+COLUMNS = ("area", "measure", "value", "note")
+
+
+def markdown_table(rows: list[tuple], columns: tuple[str, ...] = COLUMNS) -> str:
+    """A pipe table, padded so that it also reads as plain text."""
+    cells = [tuple(str(c) for c in columns)] + [tuple(str(c) for c in row) for row in rows]
+    if any(len(row) != len(columns) for row in cells):
+        raise ValueError(f"Every row needs {len(columns)} cells: {columns}.")
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+
+    def line(row):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    rule = "| " + " | ".join("-" * w for w in widths) + " |"
+    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+
+
+def gflops(value: float) -> str:
+    return f"{value / 1e9:.1f} GFLOP/s"
+
+
+def result_rows(results: dict) -> list[tuple]:
+    """The table's rows from the JSON the benchmark writes, area by area."""
+    return [
+        *peak_rows(results),
+        *training_rows(results),
+        *scaling_rows(results["training"]["scaling"], "training", "row"),
+        *generation_rows(results),
+        *scaling_rows(results["generation"]["scaling"], "generation", "prompt"),
+        *scoring_rows(results),
+        *dry_run_rows(results),
+    ]
+
+
+def peak_rows(results: dict) -> list[tuple]:
+    threads = results["machine"]["threads"]
+    return [
+        ("peak", f"matmul {dtype}", gflops(value), f"{threads} threads, best repeat")
+        for dtype, value in results["peak"].items()
+    ]
+
+
+def training_rows(results: dict) -> list[tuple]:
+    rows = []
+    for job in results["training"]["per_method"].values():
+        name, ratio = job["variant"], job["flops_per_second"] / results["peak"][job["precision"]]
+        steps = job["optimizer_steps"]
+        rows += [
+            ("training", f"{name} real tokens/s", f"{job['real_tokens_per_second']:.0f}",
+             f"{job['rows']} rows, {steps} optimiser step{'s' * (steps != 1)}, in the loop"),
+            ("training", f"{name} padding share", f"{job['padding_share']:.1%}",
+             f"{job['padded_tokens']} positions computed, {job['real_tokens']} real"),
+            ("training", f"{name} achieved FLOP/s", gflops(job["flops_per_second"]),
+             f"{ratio:.1%} of the {job['precision']} peak"),
+            ("training", f"{name} outside the loop", f"{job['outside_seconds']:.1f} s",
+             f"imports {job['import_seconds']:.1f} + set-up {job['setup_seconds']:.1f}"
+             f" + save {job['save_seconds']:.1f} s, of a {job['loop_seconds']:.1f} s loop"),
+        ]  # fmt: skip
+    return rows
+
+
+def generation_rows(results: dict) -> list[tuple]:
+    comparison = results["generation"]["comparison"]
+    batched, single = comparison["batched"], comparison["single"]
+    same = "identical" if comparison["identical"] else "DIFFERENT"
+    return [
+        ("generation", "batched new tokens/s", f"{batched['new_tokens_per_second']:.1f}",
+         f"{batched['prompts']} prompts, batch {batched['batch_size']}"),
+        ("generation", "one-at-a-time new tokens/s", f"{single['new_tokens_per_second']:.1f}",
+         f"same prompts; greedy outputs {same}"),
+        ("generation", "batched speed-up", f"{comparison['speedup']:.2f}x", ""),
+    ]  # fmt: skip
+
+
+def scaling_rows(fits: dict, area: str, unit: str) -> list[tuple]:
+    rows = []
+    for name, fit in fits.items():
+        sizes = "/".join(str(s) for s in fit["sizes"])
+        times = "/".join(f"{s:.1f}" for s in fit["seconds"])
+        shape = "linear" if fit["linear"] else "NOT linear"
+        rows.append(
+            (area, f"{name} cost growth", f"{fit['slope']:.2f} s/{unit}",
+             f"{sizes} {unit}s: {times} s; {shape} (worst point {fit['max_deviation']:.0%} off), "
+             f"last/first step {fit['marginal_ratio']:.2f}")
+        )  # fmt: skip
+    return rows
+
+
+def scoring_rows(results: dict) -> list[tuple]:
+    scoring = results["scoring"]
+    return [
+        ("scoring", "preference pairs/s", f"{scoring['pairs_per_second']:.2f}",
+         f"{scoring['pairs']} pairs, batch {scoring['batch_size']}")
+    ]  # fmt: skip
+
+
+def dry_run_rows(results: dict) -> list[tuple]:
+    dry, measure = results["dry_run"], "no-op `snakemake -n report`"
+    if "skipped" in dry:
+        return [("workflow", measure, "skipped", dry["skipped"])]
+    note = "nothing to do" if dry["noop"] else "NOT a no-op: jobs were planned"
+    return [("workflow", measure, f"{dry['seconds']:.1f} s", note)]

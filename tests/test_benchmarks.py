@@ -1,0 +1,158 @@
+"""The benchmark suite (benchmarks/) on toy sizes: real code, no timed assertions."""
+
+import pytest
+
+from alignbench.data.demo import generate_demo_rows
+from benchmarks import dry_run, generation, peak, scaling, scoring, table, training
+from tests.factories import make_spec
+
+
+@pytest.fixture(scope="module")
+def demo_rows():
+    # With ids, as the data stage's split gives them.
+    return [{"id": f"row-{i}", **row} for i, row in enumerate(generate_demo_rows(12, seed=3))]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_model_dir):
+    from alignbench.models.loading import load_tokenizer, load_variant
+
+    return load_variant(tiny_model_dir, [], "fp32"), load_tokenizer(tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def training_jobs(tmp_path_factory, tiny_model_dir, demo_rows):
+    """SFT, ORPO and DPO (after SFT) through the workflow's train, two steps each."""
+    work = tmp_path_factory.mktemp("bench-train")
+    jobs = {}
+    for method in ("sft", "orpo", "dpo"):
+        parents = (jobs["sft"]["adapter"],) if method == "dpo" else ()
+        jobs[method] = training.run_job(
+            make_spec(method), tiny_model_dir, demo_rows[:4], work, parents
+        )
+    return jobs
+
+
+def test_training_counts_tokens_and_times_the_loop(training_jobs):
+    for method, job in training_jobs.items():
+        assert job["optimizer_steps"] == 2, method
+        assert 0 < job["real_tokens"] <= job["padded_tokens"]
+        assert 0 <= job["padding_share"] <= 1
+        assert job["real_tokens_per_second"] > 0 and job["flops_per_second"] > 0
+        assert 0 < job["loop_seconds"] < job["job_seconds"]
+        assert job["setup_seconds"] > 0 and job["save_seconds"] > 0
+        assert job["parameters"] > 0
+    # Only DPO runs reference forward passes (no gradients): they count at 2N, not 4N.
+    assert training_jobs["sft"]["reference_real_tokens"] == 0
+    assert training_jobs["orpo"]["reference_real_tokens"] == 0
+    dpo = training_jobs["dpo"]
+    assert dpo["reference_real_tokens"] > 0
+    assert dpo["flops"] == dpo["parameters"] * (
+        4 * dpo["real_tokens"] + 2 * dpo["reference_real_tokens"]
+    )
+
+
+def test_the_probe_leaves_the_workflow_trainer_as_it_was(training_jobs):
+    from alignbench.train.methods import METHODS
+
+    trainer_cls, _ = METHODS["sft"].trainer_and_config()
+    assert trainer_cls.__name__ == "SFTTrainer"
+
+
+def test_padding_share():
+    assert training.padding_share(75, 100) == pytest.approx(0.25)
+    assert training.padding_share(0, 0) == 0.0
+
+
+def test_train_spec_is_the_workflows(tmp_path):
+    from benchmarks.inputs import load_config
+
+    config = load_config()
+    spec = training.train_spec(config, "orpo")
+    assert spec["args"] == config["variants"]["orpo"]["args"]
+    assert spec["method"] == "orpo" and spec["lora"] == config["lora"]
+    assert training.rows_per_step(spec) == 8  # 4 per device x 2 accumulation in the demo
+
+
+def test_batched_and_single_generation_agree(tiny_model, demo_rows):
+    model, tokenizer = tiny_model
+    decoding = {"max_new_tokens": 5, "batch_size": 4, "do_sample": False}
+    comparison = generation.batched_vs_single(model, tokenizer, demo_rows[:6], decoding)
+    assert comparison["identical"] and comparison["mismatched_ids"] == []
+    for run in ("batched", "single"):
+        assert comparison[run]["new_tokens_per_second"] > 0
+        assert comparison[run]["prompts"] == 6
+    assert comparison["single"]["batch_size"] == 1
+
+
+def test_differing_generations_fail_the_check():
+    first = [{"id": "a", "generation": "5.", "new_tokens": 2}]
+    second = [{"id": "a", "generation": "6.", "new_tokens": 2}]
+    assert generation.mismatched_ids(first, second) == ["a"]
+    with pytest.raises(AssertionError, match="1 of 1"):
+        generation.assert_identical(first, second)
+    generation.assert_identical(first, first)
+    with pytest.raises(ValueError, match="different prompts"):
+        generation.mismatched_ids(first, [{**second[0], "id": "b"}])
+
+
+def test_preference_scoring_rate(tiny_model, demo_rows):
+    model, tokenizer = tiny_model
+    scores = scoring.score_pairs(model, tokenizer, demo_rows[:4], batch_size=2)
+    assert scores["pairs"] == 4 and scores["pairs_per_second"] > 0
+
+
+def test_matmul_peak_is_positive():
+    assert peak.matmul_flops_per_second("fp32", size=64, seconds=0.05) > 0
+
+
+def test_linear_growth_is_fitted_exactly():
+    fit = scaling.fit_line([1, 2, 4], [3.0, 5.0, 9.0])
+    assert fit["slope"] == pytest.approx(2.0) and fit["intercept"] == pytest.approx(1.0)
+    assert fit["r2"] == pytest.approx(1.0) and fit["marginal_ratio"] == pytest.approx(1.0)
+    assert fit["linear"] and fit["max_deviation"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_superlinear_growth_is_flagged():
+    fit = scaling.fit_line([1, 2, 4], [1.0, 2.0, 16.0])
+    assert not fit["linear"]
+    assert fit["marginal_ratio"] == pytest.approx(7.0)  # (16 - 2) / 2 against (2 - 1) / 1
+    with pytest.raises(ValueError):
+        scaling.fit_line([1], [1.0])
+
+
+def test_dry_run_is_skipped_without_a_finished_run(tmp_path):
+    result = dry_run.noop_dry_run(repo=tmp_path)
+    assert "no finished run" in result["skipped"]
+
+
+def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
+    for job in training_jobs.values():
+        job.update(import_seconds=1.0, outside_seconds=2.0, precision="fp32")
+    fit = scaling.fit_line([1, 2, 4], [3.0, 5.0, 9.0])
+    run = {"prompts": 4, "batch_size": 4, "new_tokens_per_second": 10.0}
+    results = {
+        "machine": {"threads": 2},
+        "peak": {"bf16": 4e11, "fp32": 2e11},
+        "training": {"per_method": training_jobs, "scaling": {"sft": fit}},
+        "generation": {
+            "comparison": {
+                "batched": run,
+                "single": {**run, "batch_size": 1},
+                "speedup": 1.0,
+                "identical": True,
+            },
+            "scaling": {"batched": fit},
+        },
+        "scoring": {"pairs": 4, "batch_size": 2, "pairs_per_second": 3.0},
+        "dry_run": {"skipped": "no finished run"},
+    }
+    text = table.markdown_table(table.result_rows(results))
+    lines = text.splitlines()
+    assert [c.strip() for c in lines[0].strip("|").split("|")] == list(table.COLUMNS)
+    assert all(line.count("|") == len(table.COLUMNS) + 1 for line in lines)
+    for measure in ("matmul bf16", "sft padding share", "dpo achieved FLOP/s", "pairs/s"):
+        assert measure in text
+    assert "identical" in text and "skipped" in text
+    with pytest.raises(ValueError):
+        table.markdown_table([("too", "few")])
