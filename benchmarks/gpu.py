@@ -615,11 +615,13 @@ def fmt(value, spec: str, scale: float = 1.0) -> str:
 
 
 def table(rows: list[Row]) -> str:
+    """One line per row, as the CPU benchmark prints its table (benchmarks.table)."""
+    from benchmarks.table import markdown_table
+
     header = ("row", "status", "steps/s", "tokens/s", "TFLOP/s", "MFU", "peak GiB", "note")
-    lines = [header]
+    lines = []
     for row in rows:
         f = row.figures
-        note = row.reason or f.get("note") or ""
         mfu = f.get("mfu")
         lines.append(
             (
@@ -630,16 +632,10 @@ def table(rows: list[Row]) -> str:
                 fmt(f.get("achieved_flops_per_s"), ".3g", 1e12),
                 "-" if mfu is None else f"{mfu:.1%}",
                 fmt(f.get("peak_memory_gib"), ".1f"),
-                note,
+                row.reason or f.get("note") or "",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths, strict=True))
-        + "  "
-        + line[-1]
-        for line in lines
-    )
+    return markdown_table(lines, header)
 
 
 def device_description(device: str) -> dict:
