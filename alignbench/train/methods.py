@@ -29,7 +29,9 @@ def _sft():
 def _orpo():
     from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
-    return ORPOTrainer, ORPOConfig
+    from alignbench.train.lean_orpo import lean_orpo_trainer
+
+    return lean_orpo_trainer(ORPOTrainer), ORPOConfig
 
 
 def _dpo():
@@ -39,7 +41,8 @@ def _dpo():
 
 
 # SFT learns the chosen answer with loss on its tokens only (prompt/completion format).
-# ORPO adds the odds-ratio term on chosen vs rejected and needs no reference model.
+# ORPO adds the odds-ratio term on chosen vs rejected and needs no reference model; its forward
+# pass computes the output layer in chunks (alignbench.train.lean_orpo).
 # DPO's reference is the starting point itself: TRL disables the new adapter to get it.
 METHODS = {
     "sft": Method("sft", to_prompt_completion, _sft),

@@ -1,0 +1,91 @@
+"""The chunked ORPO forward pass computes TRL's own quantities, values and gradients."""
+
+import pytest
+import torch
+
+from alignbench.train.lean_orpo import next_token_logps
+
+
+@pytest.mark.parametrize("whole_batch_bytes", [0, 1 << 30], ids=["chunked", "whole"])
+def test_chunked_log_probs_match_a_full_log_softmax(whole_batch_bytes):
+    torch.manual_seed(0)
+    head = torch.nn.Linear(8, 50, bias=False)
+    hidden = torch.randn(3, 7, 8, requires_grad=True)
+    targets = torch.randint(0, 50, (3, 7))
+
+    # 5 positions per chunk: 21 positions split unevenly, chunks crossing rows.
+    logps, logit_sums = next_token_logps(head, hidden, targets, 5, whole_batch_bytes)
+    logps.sum().backward()
+    chunked_grads = hidden.grad.clone(), head.weight.grad.clone()
+    hidden.grad, head.weight.grad = None, None
+
+    logits = head(hidden)
+    expected = logits.log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    expected.sum().backward()
+
+    torch.testing.assert_close(logps, expected)
+    torch.testing.assert_close(logit_sums, logits.detach().sum(-1))
+    torch.testing.assert_close(chunked_grads[0], hidden.grad)
+    torch.testing.assert_close(chunked_grads[1], head.weight.grad)
+
+
+@pytest.fixture(scope="module")
+def orpo_trainer(tiny_model_dir, demo_tokenizer, tmp_path_factory):
+    """A real ORPO trainer (the workflow's class) on the tiny model with a LoRA adapter."""
+    from datasets import Dataset
+    from peft import get_peft_model
+
+    from alignbench.data.demo import generate_demo_rows
+    from alignbench.models.loading import load_base_model
+    from alignbench.train.methods import METHODS
+    from alignbench.train.run import lora_config
+
+    torch.manual_seed(0)
+    model = load_base_model(str(tiny_model_dir), "fp32", "eager")
+    lora = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
+    model = get_peft_model(model, lora_config(lora))
+    trainer_cls, config_cls = METHODS["orpo"].trainer_and_config()
+    rows = [METHODS["orpo"].to_example(row) for row in generate_demo_rows(6, seed=3)]
+    args = config_cls(
+        output_dir=str(tmp_path_factory.mktemp("orpo")),
+        per_device_train_batch_size=3,
+        max_length=96,
+        use_cpu=True,
+        report_to="none",
+    )
+    return trainer_cls(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=demo_tokenizer,
+    )
+
+
+def test_orpo_loss_terms_and_gradients_equal_trls(orpo_trainer):
+    trainer = orpo_trainer
+    assert type(trainer).__name__ == "LeanORPOTrainer"
+    model = trainer.model
+    model.train()
+    batch = next(iter(trainer.get_train_dataloader()))
+    trl_forward = type(trainer).__mro__[1].concatenated_forward
+
+    def loss_and_grads(forward):
+        model.zero_grad()
+        chosen, rejected, chosen_logits, rejected_logits, nll = forward(trainer, model, batch)
+        loss = nll - trainer.odds_ratio_loss(chosen, rejected)[0].mean()
+        loss.backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        logged = (chosen_logits.detach().mean(), rejected_logits.detach().mean())
+        return [t.detach() for t in (chosen, rejected, nll, loss, *logged)], grads
+
+    lean_values, lean_grads = loss_and_grads(type(trainer).concatenated_forward)
+    trl_values, trl_grads = loss_and_grads(trl_forward)
+
+    # Rows of different lengths: the concatenated batch holds padding.
+    lengths = [batch[f"{side}_attention_mask"].sum(1) for side in ("chosen", "rejected")]
+    assert torch.cat(lengths).unique().numel() > 1
+    for lean, trl in zip(lean_values, trl_values, strict=True):
+        torch.testing.assert_close(lean, trl, rtol=1e-5, atol=1e-6)
+    assert lean_grads.keys() == trl_grads.keys() and lean_grads
+    for name in trl_grads:
+        torch.testing.assert_close(lean_grads[name], trl_grads[name], rtol=1e-4, atol=1e-5)
