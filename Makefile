@@ -3,7 +3,7 @@ PYTHON ?= python3
 CORES ?= 2
 EXTRAS = models,qlora,workflow,dev
 
-.PHONY: install lock demo test lint format bench
+.PHONY: install lock demo test lint format bench bench-memory
 
 # Everything, pinned: requirements/lock.txt (exact versions and hashes, no dependency resolution),
 # then this package, which adds only torch at the version pyproject.toml pins (the one package
@@ -33,6 +33,11 @@ test:
 # local run gives each model job; BENCH_ARGS=--quick for a short check.
 bench:
 	HF_HUB_OFFLINE=1 $(PYTHON) -m benchmarks --threads $(CORES) $(BENCH_ARGS)
+
+# Peak memory of SFT and ORPO training at 256/512/768 tokens (README.md, "Training memory at real
+# lengths"); MEMORY_ARGS=--rows FILE.jsonl measures on your own rows.
+bench-memory:
+	HF_HUB_OFFLINE=1 $(PYTHON) -m benchmarks.memory --threads $(CORES) $(MEMORY_ARGS)
 
 lint:
 	ruff check .

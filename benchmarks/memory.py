@@ -24,7 +24,16 @@ from benchmarks import inputs, table
 
 LENGTHS = (256, 512, 768)
 METHODS = ("sft", "orpo")
-COLUMNS = ("method", "max tokens", "checkpointing", "peak RSS", "losses", "real tokens/s", "rows")
+COLUMNS = (
+    "method",
+    "max tokens",
+    "checkpointing",
+    "peak RSS",
+    "losses",
+    "real tokens/s",
+    "rows",
+    "tokens real / computed",
+)
 
 
 def joined_demo_rows(length: int, tokenizer, count: int, seed: int = 0) -> list[dict]:
@@ -145,7 +154,7 @@ def rows_of(runs: list[dict]) -> list[tuple]:
     for run in runs:
         settings = (run["method"], run["length"], "on" if run["checkpointing"] else "off")
         if "failed" in run:
-            rows.append((*settings, "failed", run["failed"].splitlines()[-1], "", ""))
+            rows.append((*settings, "failed", run["failed"].splitlines()[-1], "", "", ""))
             continue
         rows.append(
             (
@@ -154,6 +163,7 @@ def rows_of(runs: list[dict]) -> list[tuple]:
                 " ".join(f"{loss:.4f}" for loss in run["losses"]),
                 f"{run['real_tokens_per_second']:.0f}",
                 run["rows"],
+                f"{run['real_tokens']} / {run['padded_tokens']}",
             )
         )
     return rows

@@ -51,6 +51,7 @@ def orpo_trainer(tiny_model_dir, demo_tokenizer, tmp_path_factory):
         per_device_train_batch_size=3,
         max_length=96,
         use_cpu=True,
+        bf16=False,  # fp32 throughout: the two forward passes must agree to rounding
         report_to="none",
     )
     return trainer_cls(
