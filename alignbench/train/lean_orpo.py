@@ -77,8 +77,6 @@ def orpo_forward_terms(model, head, input_ids, attention_mask, labels, len_chose
     from the unwrapped model: a DistributedDataParallel wrapper does not expose it). ``labels``
     are -100 outside the answers, as TRL builds them; the NLL covers every non-padding token, as
     TRL's does."""
-    import torch
-
     outputs = model(
         input_ids,
         attention_mask=attention_mask,
@@ -95,16 +93,13 @@ def orpo_forward_terms(model, head, input_ids, attention_mask, labels, len_chose
     non_padding = attention_mask[:len_chosen, 1:] == 1
     chosen_nll = -(logps[:len_chosen] * non_padding).sum() / non_padding.sum()
 
-    vocabulary = head.weight.shape[0]
-    mean_logit = [
-        part.sum() / (part.numel() * vocabulary)
-        for part in (logit_sums[:len_chosen], logit_sums[len_chosen:])
-    ]
+    # TRL logs the mean over every position but the last and the whole vocabulary.
+    entries_per_row = logit_sums.shape[1] * head.weight.shape[0]
     return (
         sequence_logps[:len_chosen],
         sequence_logps[len_chosen:],
-        torch.as_tensor(mean_logit[0]),
-        torch.as_tensor(mean_logit[1]),
+        logit_sums[:len_chosen].sum() / (len_chosen * entries_per_row),
+        logit_sums[len_chosen:].sum() / ((logit_sums.shape[0] - len_chosen) * entries_per_row),
         chosen_nll,
     )
 
