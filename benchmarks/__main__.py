@@ -48,14 +48,17 @@ def sizes(options: argparse.Namespace, config: dict) -> dict:
     """The 1x amounts of work. Full: two optimiser steps per method, and a quarter of the
     configured prompts (so 4x is the workflow's own generation job); quick: a fraction."""
     prompts = config["generation"]["prompts"]
+    # null scores every validation pair; the benchmark measures a rate, so as many pairs as
+    # prompts stand in for it.
+    pairs = config["evaluation"]["preference_pairs"] or prompts
     if options.quick:
         base = {"train_steps": 1, "prompts": max(1, prompts // 10), "max_new_tokens": 16}
-        base["pairs"] = max(1, config["evaluation"]["preference_pairs"] // 5)
+        base["pairs"] = max(1, pairs // 5)
         base["scaled_methods"] = ("sft",)
     else:
         base = {"train_steps": 2, "prompts": max(1, prompts // 4)}
         base["max_new_tokens"] = config["generation"]["max_new_tokens"]
-        base["pairs"] = config["evaluation"]["preference_pairs"]
+        base["pairs"] = pairs
         base["scaled_methods"] = METHOD_ORDER
     base["train_steps"] = max(1, round(base["train_steps"] * options.scale))
     base["prompts"] = max(1, round(base["prompts"] * options.scale))

@@ -74,3 +74,4 @@ def test_asking_for_more_held_out_rows_than_exist_uses_all_and_says_so(tmp_path,
     assert not caplog.records
     assert len(first_heldout_rows(path, 40, "generation.prompts")) == 3
     assert "generation.prompts asks for 40 rows but the validation set holds 3" in caplog.text
+    assert len(first_heldout_rows(path, None, "evaluation.preference_pairs")) == 3  # null: all

@@ -27,10 +27,11 @@ def test_seeds_agree_only_when_every_seed_has_the_same_sign(per_seed, agree):
     assert metrics.seeds_agree(per_seed) is agree
 
 
-def test_distinguishable_needs_both_the_interval_and_the_seeds():
-    assert metrics.distinguishable([0.1, 0.2], {"a": 0.1, "b": 0.2})
-    assert not metrics.distinguishable([0.1, 0.2], {"a": 0.1, "b": -0.2})
-    assert not metrics.distinguishable([-0.1, 0.2], {"a": 0.1, "b": 0.2})
+def test_distinguishable_needs_the_interval_the_adjusted_p_value_and_the_seeds():
+    assert metrics.distinguishable([0.1, 0.2], {"a": 0.1, "b": 0.2}, 0.01)
+    assert not metrics.distinguishable([0.1, 0.2], {"a": 0.1, "b": -0.2}, 0.01)
+    assert not metrics.distinguishable([-0.1, 0.2], {"a": 0.1, "b": 0.2}, 0.01)
+    assert not metrics.distinguishable([0.1, 0.2], {"a": 0.1, "b": 0.2}, metrics.TEST_LEVEL)
 
 
 @pytest.mark.parametrize(

@@ -9,17 +9,26 @@ shown is about the prompts, with seed noise averaged in rather than treated as m
 from __future__ import annotations
 
 from alignbench.evaluation.metrics import (
+    COMPARED_METRICS,
     CORPUS_STATISTICS,
     METRICS,
     PER_PROMPT_METRICS,
     TABLE_METRICS,
     distinguishable,
+    interval_excludes_zero,
     label,
     prompts_scored,
     seeds_agree,
 )
 from alignbench.evaluation.reward import win_value
-from alignbench.evaluation.stats import across_seeds, as_dict, compare_paired, estimate_mean
+from alignbench.evaluation.stats import (
+    TWO_LEVEL_MIN_SEEDS,
+    across_seeds,
+    as_dict,
+    estimate_over_seeds,
+    holm_adjusted,
+    paired_permutation_pvalue,
+)
 
 
 def per_example_tables(files: dict[str, dict]) -> dict[str, list[dict]]:
@@ -53,10 +62,14 @@ def pool_runs(runs: dict[str, dict[str, float]]) -> dict[str, float]:
 def summarize_metric(runs: dict[str, dict[str, float]]) -> dict:
     per_run = {run: sum(values.values()) / len(values) for run, values in runs.items()}
     pooled = pool_runs(runs)
+    matrix = [[values[i] for i in pooled] for values in runs.values()]
     return {
         "per_run": per_run,
         "across_seeds": across_seeds(list(per_run.values())),
-        "pooled": as_dict(estimate_mean(list(pooled.values()))),
+        "pooled": {
+            **as_dict(estimate_over_seeds(matrix)),
+            "two_level": len(runs) >= TWO_LEVEL_MIN_SEEDS,
+        },
         "per_example": pooled,
         "per_run_examples": runs,
     }
@@ -92,22 +105,77 @@ def summarize_variant(variant: str, block: dict, run_files: dict[str, dict]) -> 
     }
 
 
-def compare_variants(summaries: dict[str, dict], metrics=PER_PROMPT_METRICS) -> list[dict]:
-    """Paired differences ``later − earlier`` for every pair of variants and every metric.
+def all_pairs(variants: list[str]) -> list[tuple[str, str]]:
+    """Every ``(later, earlier)`` pair of ``variants``, in their order."""
+    return [(v, r) for i, v in enumerate(variants) for r in variants[:i]]
 
-    Pairs follow the config order, so with base, sft, orpo, dpo the rows answer the questions
-    the study asks: does each arm beat the base, does ORPO differ from SFT, does DPO after SFT
-    beat SFT. Only prompts that both variants answered are paired.
+
+def comparison_pairs(variants: list[str], sweeps: dict[str, list[str]]) -> list[dict]:
+    """What is compared with what: every pair of arms (the variants outside a sweep, and each
+    sweep's default point), and within a sweep each point against its default only.
+
+    Comparing every point with every other arm would make the family of tests, and so Holm's
+    adjustment, grow with the square of the grid for questions nobody asked.
     """
-    names = list(summaries)
+    points = {point for group in sweeps.values() for point in group[1:]}
+    arms = [v for v in variants if v not in points]
+    pairs = [{"variant": v, "reference": r, "family": "arms"} for v, r in all_pairs(arms)]
+    for sweep, (default, *grid_points) in sweeps.items():
+        pairs += [
+            {"variant": point, "reference": default, "family": f"sweep {sweep}"}
+            for point in grid_points
+            if point in variants
+        ]
+    return pairs
+
+
+def family_name(pair_family: str, metric: str) -> str:
+    """The Holm family of one comparison: the report's table of arms holds COMPARED_METRICS
+    together; any other metric, and each sweep's comparisons, form a family per metric."""
+    if pair_family == "arms" and metric in COMPARED_METRICS:
+        return "arms"
+    return f"{pair_family}: {metric}"
+
+
+def compare_variants(
+    summaries: dict[str, dict], pairs: list[dict] | None = None, metrics=PER_PROMPT_METRICS
+) -> list[dict]:
+    """Paired differences ``variant − reference`` for each pair and every metric, with p-values
+    Holm-adjusted within each family (family_name).
+
+    ``pairs`` defaults to every pair of the summaries in their (config) order, so with base, sft,
+    orpo, dpo the rows answer the questions the study asks: does each arm beat the base, does
+    ORPO differ from SFT, does DPO after SFT beat SFT. Only prompts that both variants answered
+    are paired.
+    """
+    if pairs is None:
+        pairs = [
+            {"variant": v, "reference": r, "family": "arms"} for v, r in all_pairs(list(summaries))
+        ]
     rows = []
-    for later_index, variant in enumerate(names):
-        for reference in names[:later_index]:
-            for metric in metrics:
-                row = paired_row(summaries, variant, reference, metric)
-                if row:
-                    rows.append(row)
-    return rows
+    for pair in pairs:
+        for metric in metrics:
+            row = paired_row(summaries, pair["variant"], pair["reference"], metric)
+            if row:
+                rows.append({**row, "family": family_name(pair["family"], metric)})
+    return adjust_families(rows)
+
+
+def adjust_families(rows: list[dict]) -> list[dict]:
+    """Each row with its Holm-adjusted p-value, the size of its family and the verdict that rests
+    on the adjusted value (metrics.distinguishable)."""
+    families: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        families.setdefault(row["family"], []).append(index)
+    adjusted = [dict(row) for row in rows]
+    for members in families.values():
+        p_values = holm_adjusted([rows[i]["p_value"] for i in members])
+        for index, p_adjusted in zip(members, p_values, strict=True):
+            row = adjusted[index]
+            row["p_adjusted"] = p_adjusted
+            row["family_size"] = len(members)
+            row["distinguishable"] = distinguishable(row["interval"], row["per_seed"], p_adjusted)
+    return adjusted
 
 
 def paired_row(summaries: dict[str, dict], variant: str, reference: str, metric: str):
@@ -118,31 +186,35 @@ def paired_row(summaries: dict[str, dict], variant: str, reference: str, metric:
     shared = [i for i in ours["per_example"] if i in theirs["per_example"]]
     if len(shared) < 2:
         return None
-    result = compare_paired(
-        [ours["per_example"][i] for i in shared], [theirs["per_example"][i] for i in shared]
-    )
-    per_seed = seed_differences(ours, theirs, shared)
+    by_seed = seed_differences(ours, theirs, shared)
+    per_seed = {run: sum(values) / len(values) for run, values in by_seed.items()}
+    estimate = estimate_over_seeds(list(by_seed.values()))
     return {
         "variant": variant,
         "reference": reference,
         "metric": metric,
-        **result,
-        "distinguishable": distinguishable(result["interval"], per_seed),
+        **as_dict(estimate),
+        "two_level": len(by_seed) >= TWO_LEVEL_MIN_SEEDS,
+        "interval_excludes_zero": interval_excludes_zero(estimate.interval),
+        # The permutation test flips the signs of the seed-averaged per-prompt differences.
+        "p_value": paired_permutation_pvalue(
+            [ours["per_example"][i] for i in shared], [theirs["per_example"][i] for i in shared]
+        ),
         "per_seed": per_seed,
         "seed_consistent": seeds_agree(per_seed),
     }
 
 
-def seed_differences(ours: dict, theirs: dict, shared: list[str]) -> dict[str, float]:
-    """Mean paired difference within each seed. Runs pair by name (seed 42 with seed 42); an arm
-    with a single run (the untrained base) is paired with every seed of the other."""
+def seed_differences(ours: dict, theirs: dict, shared: list[str]) -> dict[str, list[float]]:
+    """Per-prompt paired differences within each seed. Runs pair by name (seed 42 with seed 42);
+    an arm with a single run (the untrained base) is paired with every seed of the other."""
     our_runs, their_runs = ours["per_run_examples"], theirs["per_run_examples"]
     runs = our_runs if len(our_runs) >= len(their_runs) else their_runs
     differences = {}
     for run in runs:
         mine = our_runs.get(run, ours["per_example"])
         other = their_runs.get(run, theirs["per_example"])
-        differences[run] = sum(mine[i] - other[i] for i in shared) / len(shared)
+        differences[run] = [mine[i] - other[i] for i in shared]
     return differences
 
 

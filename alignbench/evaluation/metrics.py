@@ -57,6 +57,17 @@ TABLE_METRICS = (
     "task_accuracy",
     "answer_tokens",
 )
+# The report's table of paired comparisons between arms, in its order: one family for Holm's
+# adjustment. Margin and log odds ratio measure the same preference as accuracy on a continuous
+# scale, so they can show a shift that 0/1 accuracy on a few pairs cannot.
+COMPARED_METRICS = (
+    "rougeL",
+    "preference_accuracy",
+    "preference_margin",
+    "log_odds_ratio",
+    "task_accuracy",
+    "answer_tokens",
+)
 # Every variant is scored with ROUGE on every held-out prompt it answered, so ROUGE-L's n is the
 # number of prompts a variant was scored on.
 PROMPT_COUNT_METRIC = "rougeL"
@@ -90,11 +101,14 @@ def seeds_agree(per_seed: Mapping[str, float]) -> bool:
     return len(values) < 2 or all(v > 0 for v in values) or all(v < 0 for v in values)
 
 
-def distinguishable(interval: Sequence[float] | None, per_seed: Mapping[str, float]) -> bool:
-    """A paired difference counts as real only when its 95% interval excludes zero and it has
-    the same sign in every training seed: the interval resamples prompts, not training runs, so
-    one lucky run could otherwise make an arm look better."""
-    return interval_excludes_zero(interval) and seeds_agree(per_seed)
+def distinguishable(
+    interval: Sequence[float] | None, per_seed: Mapping[str, float], p_adjusted: float
+) -> bool:
+    """A paired difference counts as real only when its 95% interval excludes zero, its p-value
+    adjusted for the other comparisons of its family (Holm) is below TEST_LEVEL, and it has the
+    same sign in every training seed: with fewer than three seeds the interval resamples prompts,
+    not training runs, so one lucky run could otherwise make an arm look better."""
+    return interval_excludes_zero(interval) and p_adjusted < TEST_LEVEL and seeds_agree(per_seed)
 
 
 def position(interval: Sequence[float] | None, level: float) -> str:

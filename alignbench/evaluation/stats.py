@@ -23,8 +23,11 @@ INTERVAL_PERCENTILES = (2.5, 97.5)
 # The smallest p-value a sign-flip test can report is 1 / (1 + resamples): 10,000 resolves 1e-4.
 PERMUTATION_RESAMPLES = 10_000
 PERMUTATION_SEED = 0
-# Sign matrices are drawn in blocks of at most this many entries, so memory stays at a few MB
-# however many prompts or resamples there are.
+# With this many training seeds or more, intervals resample seeds as well as prompts; two seeds
+# have only three distinct resamples (aa, ab, bb), too few for a percentile interval.
+TWO_LEVEL_MIN_SEEDS = 3
+# Sign matrices and two-level resamples are drawn in blocks of at most this many entries, so
+# memory stays at a few MB however many prompts or resamples there are.
 PERMUTATION_BLOCK_ENTRIES = 1_000_000
 
 
@@ -57,6 +60,53 @@ def estimate_mean(
         mean=float(data.mean()) if data.size else None,
         interval=bootstrap_interval(data, resamples, seed),
     )
+
+
+def two_level_interval(
+    matrix: Sequence[Sequence[float]],
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[float, float] | None:
+    """95% percentile interval of the mean of a seeds x prompts matrix, resampling seeds and
+    prompts independently, with replacement, in every replicate.
+
+    Every seed's model answers the same prompts, so seeds and prompts are crossed factors; drawing
+    both (Owen, "The pigeonhole bootstrap", Ann. Appl. Stat. 2007) lets the interval widen with
+    the spread between training runs as well as between prompts. None for fewer than two prompts.
+    """
+    data = np.asarray(matrix, dtype=float)
+    n_seeds, n_prompts = data.shape
+    if n_prompts < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    block = max(1, PERMUTATION_BLOCK_ENTRIES // data.size)
+    for start in range(0, resamples, block):
+        rows = min(block, resamples - start)
+        seeds = rng.integers(0, n_seeds, size=(rows, n_seeds))
+        prompts = rng.integers(0, n_prompts, size=(rows, n_prompts))
+        prompt_means = data[seeds].mean(axis=1)  # each prompt's mean over the drawn seeds
+        means[start : start + rows] = np.take_along_axis(prompt_means, prompts, axis=1).mean(1)
+    low, high = np.percentile(means, INTERVAL_PERCENTILES)
+    return float(low), float(high)
+
+
+def estimate_over_seeds(
+    matrix: Sequence[Sequence[float]],
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> MeanEstimate:
+    """Mean of a seeds x prompts matrix (each prompt's value averaged over seeds, then over
+    prompts) with its 95% interval: two-level (seeds, then prompts) from TWO_LEVEL_MIN_SEEDS
+    seeds on, over prompts alone below that."""
+    data = np.asarray(matrix, dtype=float)
+    if data.shape[0] >= TWO_LEVEL_MIN_SEEDS:
+        return MeanEstimate(
+            n=int(data.shape[1]),
+            mean=float(data.mean()) if data.size else None,
+            interval=two_level_interval(data, resamples, seed),
+        )
+    return estimate_mean(data.mean(axis=0), resamples, seed)
 
 
 def paired_difference(
@@ -119,22 +169,22 @@ def paired_permutation_pvalue(
     return (1 + at_least_as_extreme) / (1 + resamples)
 
 
-def compare_paired(
-    values: Sequence[float],
-    reference: Sequence[float],
-    resamples: int = BOOTSTRAP_RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-    permutations: int = PERMUTATION_RESAMPLES,
-) -> dict:
-    """Mean paired difference with its bootstrap interval and permutation p-value, as plain types.
+def holm_adjusted(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (Holm, "A simple sequentially rejective multiple test
+    procedure", Scand. J. Statist. 1979), in the order given.
 
-    Whether the difference counts as real is decided in alignbench.evaluation.metrics, which
-    also needs the per-seed differences.
+    The i-th smallest of m p-values is multiplied by m - i + 1 (i from 1), capped at 1, and made
+    no smaller than the adjusted value before it. Rejecting every hypothesis whose adjusted value
+    is below a level keeps the chance of any false rejection in the family at that level, for
+    any dependence between the tests (the comparisons here share arms and prompts).
     """
-    return {
-        **as_dict(paired_difference(values, reference, resamples, seed)),
-        "p_value": paired_permutation_pvalue(values, reference, permutations, seed),
-    }
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [1.0] * len(p_values)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
 
 
 def across_seeds(means: Sequence[float]) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from alignbench.evaluation import stats
-from alignbench.evaluation.metrics import TABLE_METRICS
+from alignbench.evaluation.metrics import COMPARED_METRICS, TABLE_METRICS
 from alignbench.report import findings
 from alignbench.report.config_view import config_tables, model_view, variant_settings
 from alignbench.report.provenance import benchmark_rows, provenance_view, total_wall_time
@@ -54,7 +54,7 @@ def pairs_scored(config: dict, summaries: dict[str, dict], variants: list[str]) 
         summaries[v]["metrics"]["preference_accuracy"]["pooled"]["n"]
         for v in findings.with_metric(summaries, variants, "preference_accuracy")
     ]
-    return max(counts, default=config["evaluation"]["preference_pairs"])
+    return max(counts, default=config["evaluation"]["preference_pairs"] or 0)
 
 
 def sample_generations(generations: dict[str, list[dict]], variants: list[str], k: int) -> list:
@@ -93,7 +93,8 @@ def build_context(
     disabled ones, which the report leaves out (the configuration dump aside).
     """
     report_dir = Path(report_dir)
-    shown = findings.shown_comparisons(comparisons, variants, findings.COMPARED_METRICS)
+    arms = [row for row in comparisons if row["family"] == "arms"]
+    shown = findings.shown_comparisons(arms, variants, COMPARED_METRICS)
     published = read_yaml(report_dir / "published.yaml")
     trained = trained_variants(config["variants"])
     with_metric = {
@@ -119,6 +120,11 @@ def build_context(
             for row in findings.shown_comparisons(shown, variants, findings.HEADLINE_METRICS)
             if row["distinguishable"]
         ],
+        "headline_metrics": findings.present_metrics(
+            summaries, variants, findings.HEADLINE_METRICS
+        ),
+        # Holm's family is the table of arms: every row of it carries the family's size.
+        "family_size": shown[0]["family_size"] if shown else 0,
         "seed_metrics": findings.present_metrics(summaries, variants, TABLE_METRICS),
         "with_metric": with_metric,
         "chance": {
@@ -130,6 +136,7 @@ def build_context(
         "preference_pairs": pairs_scored(config, summaries, variants),
         "bootstrap_resamples": stats.BOOTSTRAP_RESAMPLES,
         "permutation_resamples": stats.PERMUTATION_RESAMPLES,
+        "two_level_min_seeds": stats.TWO_LEVEL_MIN_SEEDS,
         "figures": figure_entries(figures, report_dir),
         "published": {**published, "arms": findings.published_arms(published, config, variants)},
         "samples": sample_generations(generations, variants, config["report"]["samples"]),

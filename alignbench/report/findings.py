@@ -4,12 +4,11 @@ variant plays each published arm. The wording is in the templates under report/.
 
 from __future__ import annotations
 
-from alignbench.evaluation.metrics import METRICS, pooled, position
+from alignbench.evaluation.metrics import COMPARED_METRICS, METRICS, pooled, position
 from alignbench.variants import UNTRAINED
 
-# The paired-comparison table's metrics, in its order; the abstract states the first three.
-COMPARED_METRICS = ("rougeL", "preference_accuracy", "task_accuracy", "answer_tokens")
-HEADLINE_METRICS = COMPARED_METRICS[:3]
+# The abstract states the paired comparisons of these (all but answer length).
+HEADLINE_METRICS = COMPARED_METRICS[:-1]
 
 
 def with_metric(summaries: dict[str, dict], variants: list[str], metric: str) -> list[str]:
