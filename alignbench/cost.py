@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from alignbench.sweeps import expand_sweeps
 from alignbench.variants import enabled_variants, trained_variants
 
 # Llama-3.2-1B has 1,235,814,400 parameters: the shape of its config.json
@@ -79,7 +80,8 @@ def training_tokens(method: str, counts: TokenCounts, epochs: float) -> float:
 def variant_costs(
     config: dict, counts: TokenCounts, parameters: float, utilisation: float = ASSUMED_UTILISATION
 ) -> list[dict]:
-    variants = enabled_variants(config["variants"])
+    # Every grid point of a sweep is a training of its own.
+    variants = enabled_variants(expand_sweeps(config["variants"], config.get("lora") or {}))
     rows = []
     for name in trained_variants(variants):
         block = variants[name]
@@ -113,6 +115,11 @@ def format_costs(rows: list[dict], counts: TokenCounts, utilisation: float) -> s
         lines.append(
             f"| {row['variant']} | {row['tokens'] / 1e6:.1f} M | {row['flops']:.2e} "
             f"| {row['hours']:.2f} |"
+        )
+    if len(rows) > 1:
+        lines.append(
+            f"| total ({len(rows)} trainings) | {sum(r['tokens'] for r in rows) / 1e6:.1f} M "
+            f"| {sum(r['flops'] for r in rows):.2e} | {sum(r['hours'] for r in rows):.2f} |"
         )
     return "\n".join(lines)
 

@@ -20,7 +20,8 @@ def train_spec(config: dict, variant: str, seed: int) -> dict:
         "seed": seed,
         "precision": config["training"]["precision"],
         "args": block.get("args", {}),
-        "lora": config["lora"],
+        # A variant's own lora block (a sweep's lora.r, say) overrides the shared settings.
+        "lora": {**config["lora"], **block.get("lora", {})},
         "quantization": config["quantization"],
         "attn_implementation": config["model"]["attn_implementation"],
     }

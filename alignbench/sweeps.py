@@ -14,7 +14,7 @@ The expansion happens on the config, before the DAG is built, so the rest of the
 every grid point as an ordinary variant with a folder of its own (``results/<name>/...``):
 
 - the variant keeps its name and its settings: it is the sweep's *default point*;
-- each other combination becomes ``orpo@learning_rate=5e-05,beta=0.25`` (see ``point_name``);
+- each other combination becomes ``orpo@learning_rate=5e-05@beta=0.25`` (see ``point_name``);
 - a combination equal to the default's settings is the default itself and is not added again,
   so turning a sweep on reuses the already trained default and its files.
 
@@ -73,7 +73,7 @@ def expand_sweeps(variants: dict[str, dict], lora: dict) -> dict[str, dict]:
 
     ``variants`` is the schema-validated config block, disabled variants included (returned
     unchanged); ``lora`` the shared top-level lora block, defaults filled. Every block of a
-    sweep gets ``sweep: {of, point, default}``. The inputs are not modified.
+    sweep gets ``sweep: {of, settings, point, default}``. The inputs are not modified.
     """
     check_sweeps(variants)
     expanded: dict[str, dict] = {}
@@ -91,10 +91,11 @@ def expand_sweeps(variants: dict[str, dict], lora: dict) -> dict[str, dict]:
 
 
 def point_name(variant: str, point: dict) -> str:
-    """``orpo@learning_rate=5e-05,beta=0.25``: the variant, then each setting and its value in
-    the point's order. A file-system-safe folder name; check_values rejects grid values that
-    would give two points the same one (1 and "1")."""
-    return f"{variant}@" + ",".join(f"{key}={format_value(value)}" for key, value in point.items())
+    """``orpo@learning_rate=5e-05@beta=0.25``: the variant, then ``@setting=value`` for each
+    setting in the point's order; a file-system-safe folder name. No commas: Snakemake hands a
+    job's wildcards to its job process as ``name=value,name=value`` and would split a value at
+    one. check_values rejects grid values that would give two points one name (1 and "1")."""
+    return variant + "".join(f"@{key}={format_value(value)}" for key, value in point.items())
 
 
 def format_value(value) -> str:
@@ -126,6 +127,40 @@ def sweep_groups(variants: dict[str, dict]) -> dict[str, list[str]]:
         if "sweep" in block:
             groups.setdefault(block["sweep"]["of"], []).append(name)
     return groups
+
+
+def all_pairs(variants: list[str]) -> list[tuple[str, str]]:
+    """Every ``(later, earlier)`` pair of ``variants``, in their order."""
+    return [(v, r) for i, v in enumerate(variants) for r in variants[:i]]
+
+
+def comparison_pairs(variants: list[str], sweeps: dict[str, list[str]]) -> list[dict]:
+    """What is compared with what: every pair of arms (the variants outside a sweep, and each
+    sweep's default point), and within a sweep each point against its default only.
+
+    Comparing every point with every other arm would make the family of tests, and so Holm's
+    adjustment, grow with the square of the grid for questions nobody asked.
+    """
+    points = {point for group in sweeps.values() for point in group[1:]}
+    arms = [v for v in variants if v not in points]
+    pairs = [{"variant": v, "reference": r, "family": "arms"} for v, r in all_pairs(arms)]
+    for sweep, (default, *grid_points) in sweeps.items():
+        pairs += [
+            {"variant": point, "reference": default, "family": sweep_family(sweep)}
+            for point in grid_points
+            if point in variants
+        ]
+    return pairs
+
+
+def sweep_family(sweep: str) -> str:
+    """The comparisons of a sweep's points against its default (one Holm family per metric)."""
+    return f"sweep {sweep}"
+
+
+def swept_settings(block: dict) -> list[str]:
+    """The settings a sweep varies, in its grid's order (from any of its expanded blocks)."""
+    return list(block["sweep"]["settings"])
 
 
 def same(a, b) -> bool:
@@ -173,7 +208,9 @@ def point_block(block: dict, point: dict) -> dict:
 
 
 def sweep_info(name: str, point: dict, default: bool) -> dict:
-    return {"of": name, "point": dict(point), "default": default}
+    """``settings`` keeps the grid's order: the workflow sorts every mapping's keys (so that a
+    re-saved config reruns nothing), which reorders ``point`` but not a list."""
+    return {"of": name, "settings": list(point), "point": dict(point), "default": default}
 
 
 # --- validation, before anything is expanded --------------------------------------------------

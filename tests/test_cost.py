@@ -66,12 +66,29 @@ def test_the_paper_preset_is_estimated_from_its_subset_size(capsys):
     sft_tokens = 18_000 * per_row  # prompt + chosen, one epoch
     orpo_tokens = 18_000 * (per_row + per_row)  # prompt + chosen and prompt + rejected
     parameters, utilisation = cost.LLAMA_3_2_1B_PARAMETERS, cost.ASSUMED_UTILISATION
-    assert table_rows(output) == {
+    rows = table_rows(output)
+    assert rows.pop("total (2 trainings)") == expected_cells(
+        sft_tokens + orpo_tokens, 4, parameters, utilisation
+    )
+    assert rows == {
         "sft": expected_cells(sft_tokens, 4, parameters, utilisation),
         "orpo": expected_cells(orpo_tokens, 4, parameters, utilisation),
     }
-    assert table_rows(output)["sft"] == ["11.7 M", "5.80e+16", "0.05"]
+    assert rows["sft"] == ["11.7 M", "5.80e+16", "0.05"]
     assert f"at {utilisation:.0%} of its 989 TFLOP/s" in output
+
+
+def test_every_grid_point_of_the_sweep_preset_is_a_training(capsys):
+    cost.main([str(REPO / "config" / "sweep-paper.yaml")])
+    rows = table_rows(capsys.readouterr().out)
+    # SFT, ORPO's default point (1e-5, 0.1: not in the grid) and 4 learning rates x 3 lambdas.
+    points = [name for name in rows if name.startswith("orpo@")]
+    assert len(points) == 12 and "orpo" in rows and "sft" in rows
+    assert "orpo@learning_rate=5e-05@beta=1.0" in points
+    per_row = cost.ASSUMED_MEAN_PROMPT_TOKENS + cost.ASSUMED_MEAN_ANSWER_TOKENS
+    parameters, utilisation = cost.LLAMA_3_2_1B_PARAMETERS, cost.ASSUMED_UTILISATION
+    total = 18_000 * per_row * (1 + 13 * 2)  # SFT once, 13 ORPO trainings of two sequences
+    assert rows["total (14 trainings)"] == expected_cells(total, 4, parameters, utilisation)
 
 
 def test_parameters_and_utilisation_come_from_the_options(capsys):

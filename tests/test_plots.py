@@ -428,6 +428,12 @@ def test_paired_differences_annotate_each_row_with_its_p_value(drawn):
     assert all(annotation.xy[0] > 1 for annotation in ax.texts)  # right of the axes
 
 
+def test_paired_differences_show_the_holm_adjusted_p_value_beside_the_raw_one(drawn):
+    row = {**difference_rows()[0], "p_value": 0.02, "p_adjusted": 0.06}
+    ax = only_axes(drawn(plots.plot_paired_differences, [row]))
+    assert texts(ax.texts) == ["p = 0.020, Holm p = 0.060"]
+
+
 def test_paired_differences_with_one_row(drawn):
     row = {"label": "sft − base (ROUGE-L)", "mean": 0.0, "low": 0.0, "high": 0.0, "p_value": 1.0}
     ax = only_axes(drawn(plots.plot_paired_differences, [row]))

@@ -350,7 +350,8 @@ def test_snakemake_report_uses_the_same_caption_files():
     report reads."""
     rules = (REPO / "workflow" / "rules" / "plot.smk").read_text()
     used = set(re.findall(r'caption="\.\./\.\./report/captions/(\w+)\.rst"', rules))
-    assert used == set(FIGURE_NAMES)
+    # The sweep plots (one per sweep and setting) share one caption, read by the sweep section.
+    assert used == {*FIGURE_NAMES, "sweep"}
 
 
 def test_samples_use_the_configured_number_of_common_prompts(html):
@@ -531,3 +532,51 @@ def test_write_report_cleans_up_on_failure(tmp_path):
     with pytest.raises(TypeError):
         write_report(None, out)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sweep_gets_a_section_with_its_best_point_and_figure(figures, tmp_path):
+    """The sweep section renders the view of alignbench.report.sweeps: a row per point, the
+    best point's adjusted difference against the default, and one figure per swept setting."""
+    from alignbench.report.sweeps import sweep_figures
+
+    context = make_context(figures)
+    point = {"learning_rate": 5e-5}
+    comparison = {
+        **context["comparisons"][0],
+        "variant": "orpo@learning_rate=5e-05",
+        "reference": "orpo",
+        "metric": "rougeL",
+        "mean": 0.05,
+        "interval": [0.02, 0.08],
+        "p_value": 0.004,
+        "p_adjusted": 0.008,
+        "distinguishable": True,
+        "interval_excludes_zero": True,
+        "seed_consistent": True,
+    }
+    rows = [
+        {"variant": "orpo", "point": {"learning_rate": 2e-4}, "default": True, "n": 16,
+         "mean": 0.20, "interval": [0.18, 0.22], "comparison": None},
+        {"variant": "orpo@learning_rate=5e-05", "point": point, "default": False, "n": 16,
+         "mean": 0.25, "interval": [0.22, 0.28], "comparison": comparison},
+    ]  # fmt: skip
+    context["sweeps"] = [
+        {"name": "orpo", "method": "orpo", "metric": "rougeL", "settings": ["learning_rate"],
+         "rows": rows, "best": rows[1], "family_size": 2}
+    ]  # fmt: skip
+    png = tmp_path / "sweeps" / "orpo" / "learning_rate.png"
+    png.parent.mkdir(parents=True)
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
+    context["sweep_figures"] = sweep_figures([png], 7)
+    page = text(render_report(context, TEMPLATE))
+    assert "3.8 Sweeps" in page
+    assert "Sweep of orpo (orpo)" in page and "2 comparisons" in page
+    assert (
+        "The best point of the orpo sweep on ROUGE-L is orpo@learning_rate=5e-05: 0.2500 "
+        "[0.2200, 0.2800], +0.0500 [0.0200, 0.0800], p = 0.004 against the default, Holm "
+        "p = 0.008: better than the default even after adjusting for the 2 points tried." in page
+    )
+    assert "Figure 7. ROUGE-L against learning_rate, orpo sweep." in page
+    assert "highest mean ROUGE-L, +0.0500 [0.0200, 0.0800] against the default" in page
+
+    assert "3.8 Sweeps" not in text(render_report(make_context(figures), TEMPLATE))

@@ -39,11 +39,11 @@ def demo_variants() -> dict[str, dict]:
 
 def test_names_are_exact_and_round_trip():
     assert point_name("orpo", {"learning_rate": 5e-05, "beta": 0.25}) == (
-        "orpo@learning_rate=5e-05,beta=0.25"
+        "orpo@learning_rate=5e-05@beta=0.25"
     )
     assert point_name("sft", {"lora.r": 32}) == "sft@lora.r=32"
     assert point_name("x", {"use_rslora": True, "lr": 2e-4, "optim": "adamw_torch"}) == (
-        "x@use_rslora=true,lr=0.0002,optim=adamw_torch"
+        "x@use_rslora=true@lr=0.0002@optim=adamw_torch"
     )
     assert [format_value(v) for v in (1, 1.0, 1e-05, 1e16, False)] == [
         "1",
@@ -67,12 +67,12 @@ def test_grids_expand_in_config_order_and_reuse_the_default():
         "sft",
         "sft@lora.r=32",  # lora.r=8 is the default: reused
         "orpo",
-        "orpo@learning_rate=5e-05,beta=0.1",
-        "orpo@learning_rate=5e-05,beta=0.25",
-        # learning_rate=0.0002,beta=0.1 is the default (2.0e-4 == 0.0002): reused
-        "orpo@learning_rate=0.0002,beta=0.25",
-        "orpo@learning_rate=0.0005,beta=0.1",
-        "orpo@learning_rate=0.0005,beta=0.25",
+        "orpo@learning_rate=5e-05@beta=0.1",
+        "orpo@learning_rate=5e-05@beta=0.25",
+        # learning_rate=0.0002 with beta=0.1 is the default (2.0e-4 == 0.0002): reused
+        "orpo@learning_rate=0.0002@beta=0.25",
+        "orpo@learning_rate=0.0005@beta=0.1",
+        "orpo@learning_rate=0.0005@beta=0.25",
         "dpo",
     ]
     assert expanded["base"] == {"method": "none", "enabled": True}
@@ -81,21 +81,31 @@ def test_grids_expand_in_config_order_and_reuse_the_default():
 
 def test_each_point_is_a_full_variant_block():
     expanded = expand_sweeps(demo_variants(), LORA)
-    assert expanded["orpo@learning_rate=5e-05,beta=0.25"] == {
+    assert expanded["orpo@learning_rate=5e-05@beta=0.25"] == {
         "method": "orpo",
         "enabled": True,
         "from": "base",
         "args": {"learning_rate": 5e-05, "beta": 0.25, "num_train_epochs": 1},
-        "sweep": {"of": "orpo", "point": {"learning_rate": 5e-05, "beta": 0.25}, "default": False},
+        "sweep": {
+            "of": "orpo",
+            "settings": ["learning_rate", "beta"],
+            "point": {"learning_rate": 5e-05, "beta": 0.25},
+            "default": False,
+        },
     }
     assert expanded["orpo"] == {
         "method": "orpo",
         "enabled": True,
         "from": "base",
         "args": {"learning_rate": 2.0e-4, "beta": 0.1, "num_train_epochs": 1},
-        "sweep": {"of": "orpo", "point": {"learning_rate": 2.0e-4, "beta": 0.1}, "default": True},
+        "sweep": {
+            "of": "orpo",
+            "settings": ["learning_rate", "beta"],
+            "point": {"learning_rate": 2.0e-4, "beta": 0.1},
+            "default": True,
+        },
     }
-    assert "lora" not in expanded["orpo@learning_rate=5e-05,beta=0.25"]  # none had or swept
+    assert "lora" not in expanded["orpo@learning_rate=5e-05@beta=0.25"]  # none had or swept
 
 
 def test_a_variants_lora_override_is_merged_with_the_swept_keys():
@@ -106,8 +116,8 @@ def test_a_variants_lora_override_is_merged_with_the_swept_keys():
     # default point: r from the variant's own lora, alpha from the shared one
     assert expanded["sft"]["sweep"]["point"] == {"lora.r": 8, "lora.alpha": 32}
     assert expanded["sft"]["lora"] == {"r": 8, "dropout": 0.1}
-    assert expanded["sft@lora.r=32,lora.alpha=64"]["lora"] == {"r": 32, "dropout": 0.1, "alpha": 64}
-    assert expanded["sft@lora.r=32,lora.alpha=64"]["args"] == variants["sft"]["args"]
+    assert expanded["sft@lora.r=32@lora.alpha=64"]["lora"] == {"r": 32, "dropout": 0.1, "alpha": 64}
+    assert expanded["sft@lora.r=32@lora.alpha=64"]["args"] == variants["sft"]["args"]
     assert len(sweep_groups(expanded)["sft"]) == 5  # 4 points, none equal to the default
 
 
@@ -117,7 +127,12 @@ def test_a_swept_lora_key_adds_a_lora_block_only_to_the_points():
     variants["sft"]["grid"] = {"lora.r": [16, 64]}  # the shared r is 16: the default point
     expanded = expand_sweeps(variants, LORA)
     assert "lora" not in expanded["sft"]
-    assert expanded["sft"]["sweep"] == {"of": "sft", "point": {"lora.r": 16}, "default": True}
+    assert expanded["sft"]["sweep"] == {
+        "of": "sft",
+        "settings": ["lora.r"],
+        "point": {"lora.r": 16},
+        "default": True,
+    }
     assert expanded["sft@lora.r=64"]["lora"] == {"r": 64}
     assert "sft@lora.r=16" not in expanded
 

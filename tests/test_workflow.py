@@ -111,6 +111,21 @@ def test_generation_change_reruns_generation_onwards_but_no_training(finished_ru
     assert "score_preferences" not in jobs  # held-out pairs do not depend on decoding
 
 
+def test_a_setting_the_setup_check_reads_still_reruns_the_jobs_that_use_it(finished_run):
+    """generation.precision is read by the setup check and by every generation and preference
+    job: rerunning the check must not hide their own reason to rerun (with the check as an
+    ancient() input of the model jobs, Snakemake planned the check alone)."""
+    edit_config(finished_run, lambda c: c["generation"].update(precision="bf16"))
+    try:
+        jobs = planned_jobs(finished_run, "report")
+    finally:
+        edit_config(finished_run, lambda c: c["generation"].update(precision="fp32"))
+    runs = sum(len(r) for r in RUNS.values())
+    assert jobs["check_setup"] == 1 and jobs["report"] == 1
+    assert jobs["generate"] == runs and jobs["score_preferences"] == runs
+    assert "train" not in jobs
+
+
 def test_orpo_change_retrains_orpo_only(finished_run):
     edit_config(finished_run, lambda c: c["variants"]["orpo"]["args"].update(beta=0.2))
     try:

@@ -29,6 +29,7 @@ from alignbench.evaluation.stats import (
     holm_adjusted,
     paired_permutation_pvalue,
 )
+from alignbench.sweeps import comparison_pairs
 
 
 def per_example_tables(files: dict[str, dict]) -> dict[str, list[dict]]:
@@ -105,30 +106,6 @@ def summarize_variant(variant: str, block: dict, run_files: dict[str, dict]) -> 
     }
 
 
-def all_pairs(variants: list[str]) -> list[tuple[str, str]]:
-    """Every ``(later, earlier)`` pair of ``variants``, in their order."""
-    return [(v, r) for i, v in enumerate(variants) for r in variants[:i]]
-
-
-def comparison_pairs(variants: list[str], sweeps: dict[str, list[str]]) -> list[dict]:
-    """What is compared with what: every pair of arms (the variants outside a sweep, and each
-    sweep's default point), and within a sweep each point against its default only.
-
-    Comparing every point with every other arm would make the family of tests, and so Holm's
-    adjustment, grow with the square of the grid for questions nobody asked.
-    """
-    points = {point for group in sweeps.values() for point in group[1:]}
-    arms = [v for v in variants if v not in points]
-    pairs = [{"variant": v, "reference": r, "family": "arms"} for v, r in all_pairs(arms)]
-    for sweep, (default, *grid_points) in sweeps.items():
-        pairs += [
-            {"variant": point, "reference": default, "family": f"sweep {sweep}"}
-            for point in grid_points
-            if point in variants
-        ]
-    return pairs
-
-
 def family_name(pair_family: str, metric: str) -> str:
     """The Holm family of one comparison: the report's table of arms holds COMPARED_METRICS
     together; any other metric, and each sweep's comparisons, form a family per metric."""
@@ -149,9 +126,7 @@ def compare_variants(
     are paired.
     """
     if pairs is None:
-        pairs = [
-            {"variant": v, "reference": r, "family": "arms"} for v, r in all_pairs(list(summaries))
-        ]
+        pairs = comparison_pairs(list(summaries), {})
     rows = []
     for pair in pairs:
         for metric in metrics:
@@ -252,7 +227,8 @@ def metric_rows(summaries: dict[str, dict], metric: str) -> list[dict]:
 
 
 def difference_rows(comparisons: list[dict], metric: str) -> list[dict]:
-    """Paired differences of one metric, for the forest plot."""
+    """Paired differences of one metric between the arms (grid points against their sweep's
+    default are left out), for the forest plot."""
     return [
         {
             "label": f"{row['variant']} − {row['reference']} ({label(metric)})",
@@ -260,7 +236,8 @@ def difference_rows(comparisons: list[dict], metric: str) -> list[dict]:
             "low": row["interval"][0] if row["interval"] else None,
             "high": row["interval"][1] if row["interval"] else None,
             "p_value": row["p_value"],
+            "p_adjusted": row["p_adjusted"],
         }
         for row in comparisons
-        if row["metric"] == metric
+        if row["metric"] == metric and row["family"] == "arms"
     ]

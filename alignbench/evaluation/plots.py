@@ -265,7 +265,8 @@ def plot_metric_intervals(rows: list[dict], metric_label: str, out_path: str | o
 
 
 def plot_paired_differences(rows: list[dict], out_path: str | os.PathLike) -> None:
-    """Forest plot of per-prompt paired differences, one row per comparison, p-values at right.
+    """Forest plot of per-prompt paired differences, one row per comparison, p-values at right
+    (with the Holm-adjusted one where the row has it).
 
     Whether an interval crosses the dotted zero line is the question each row answers.
     """
@@ -280,8 +281,11 @@ def plot_paired_differences(rows: list[dict], out_path: str | os.PathLike) -> No
     )
     ax.axvline(0, color="black", linestyle=":", linewidth=1)
     for position, row in zip(positions, rows, strict=True):
+        label = metrics.format_p_value(row.get("p_value"))
+        if row.get("p_adjusted") is not None:
+            label += f", Holm {metrics.format_p_value(row['p_adjusted'])}"
         ax.annotate(
-            metrics.format_p_value(row.get("p_value")),
+            label,
             xy=(1.02, position),
             xycoords=("axes fraction", "data"),
             va="center",
@@ -315,4 +319,53 @@ def plot_preference_accuracy(rows: list[dict], out_path: str | os.PathLike) -> N
     ax.set_ylim(0, 1.1)  # headroom for the value labels above an accuracy of 1
     ax.set_ylabel("share of pairs with chosen preferred (0-1)")
     ax.set_title(title)
+    _save(fig, out_path)
+
+
+# A numeric setting whose values span this ratio or more (learning rates: 5e-5 .. 5e-4) is drawn
+# on a log axis, where a grid of multiples is evenly spaced.
+LOG_AXIS_RATIO = 10
+
+
+def plot_sweep(
+    lines: list[dict], setting: str, metric_label: str, sweep: str, out_path: str | os.PathLike
+) -> None:
+    """A metric against one swept setting: one line per combination of the other swept
+    settings (alignbench.evaluation.sweep_results.sweep_lines), each point with its 95% interval.
+
+    Numeric values are placed by value (on a log axis when they span a factor of 10 or more);
+    other values (words, true/false) side by side in grid order.
+    """
+    title = f"{metric_label} against {setting} ({sweep} sweep)\n(mean over prompts, 95% interval)"
+    xs = [point["x"] for line in lines for point in line["points"]]
+    if not xs:
+        _empty_figure(f"no point of the sweep sets {setting}", title, out_path)
+        return
+    numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
+    categories = list(dict.fromkeys(map(str, xs)))  # grid order, each value once
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for line in lines:
+        points = line["points"]
+        positions = [p["x"] if numeric else categories.index(str(p["x"])) for p in points]
+        ax.errorbar(
+            positions,
+            [p["mean"] for p in points],
+            yerr=_error_extents(points),
+            fmt="o-",
+            capsize=4,
+            label=line["label"] or None,
+        )
+    if numeric and min(xs) > 0 and max(xs) / min(xs) >= LOG_AXIS_RATIO:
+        ax.set_xscale("log")
+    if numeric:
+        ax.set_xticks(sorted(set(xs)), labels=[f"{x:g}" for x in sorted(set(xs))])
+        ax.minorticks_off()
+    else:
+        ax.set_xticks(range(len(categories)), labels=categories)
+        ax.set_xlim(-0.6, len(categories) - 0.4)
+    ax.set_xlabel(setting)
+    ax.set_ylabel(metric_label)
+    ax.set_title(title)
+    if any(line["label"] for line in lines):
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2)
     _save(fig, out_path)

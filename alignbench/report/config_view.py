@@ -15,8 +15,9 @@ ALTERNATIVE_SOURCES = ("hub", "local", "demo")
 LAYOUT_KEYS = ("format", "columns")
 # Top-level config blocks that every trained variant shares.
 SHARED_TRAINING_BLOCKS = ("training", "lora", "quantization")
-# Keys of a variant block that say whether and how it runs, not how it trains.
-NOT_SETTINGS = ("args", "enabled")
+# Keys of a variant block that say whether and how it runs, not how it trains (`sweep`: which
+# sweep a default point or grid point belongs to, added by alignbench.sweeps).
+NOT_SETTINGS = ("args", "enabled", "sweep")
 
 
 def format_value(value) -> str:

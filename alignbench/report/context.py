@@ -21,6 +21,8 @@ from alignbench.report import findings
 from alignbench.report.config_view import config_tables, model_view, variant_settings
 from alignbench.report.provenance import benchmark_rows, provenance_view, total_wall_time
 from alignbench.report.render import embed_png
+from alignbench.report.sweeps import sweep_figures as sweep_figure_entries
+from alignbench.report.sweeps import sweep_view
 from alignbench.variants import trained_variants
 
 
@@ -84,15 +86,20 @@ def build_context(
     data_report: dict,
     figures: dict[str, str],
     benchmarks: dict[str, dict],
+    sweeps: dict[str, list[str]] | None = None,
+    sweep_figures: list[str] | None = None,
     provenance: dict,
     report_dir: str | os.PathLike,
 ) -> dict:
     """The context of report/paper.html.j2; ``report_dir`` holds it and the report's fixed text.
 
-    ``variants`` are the enabled variants in config order; ``config["variants"]`` may also hold
-    disabled ones, which the report leaves out (the configuration dump aside).
+    ``variants`` are the enabled arms in display order; ``config["variants"]`` may also hold
+    disabled ones, which the report leaves out (the configuration dump aside), and grid points,
+    which only the sweep section shows. ``sweeps`` maps each sweep to its default point and
+    other grid points (``summaries`` holds them all), ``sweep_figures`` the paths of its plots.
     """
     report_dir = Path(report_dir)
+    figures = figure_entries(figures, report_dir)
     arms = [row for row in comparisons if row["family"] == "arms"]
     shown = findings.shown_comparisons(arms, variants, COMPARED_METRICS)
     published = read_yaml(report_dir / "published.yaml")
@@ -137,7 +144,13 @@ def build_context(
         "bootstrap_resamples": stats.BOOTSTRAP_RESAMPLES,
         "permutation_resamples": stats.PERMUTATION_RESAMPLES,
         "two_level_min_seeds": stats.TWO_LEVEL_MIN_SEEDS,
-        "figures": figure_entries(figures, report_dir),
+        "figures": figures,
+        "sweeps": [
+            sweep_view(name, members, config, summaries, comparisons)
+            for name, members in (sweeps or {}).items()
+        ],
+        "sweep_figures": sweep_figure_entries(sweep_figures or [], len(figures) + 1),
+        "sweep_caption": (report_dir / "captions" / "sweep.rst").read_text("utf-8").strip(),
         "published": {**published, "arms": findings.published_arms(published, config, variants)},
         "samples": sample_generations(generations, variants, config["report"]["samples"]),
         "benchmarks": benchmark_rows(benchmarks),

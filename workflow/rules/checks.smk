@@ -1,7 +1,8 @@
 # The checks that need the model stack (TRL, torch, the base model's modules), as the first model
-# job: a few seconds, on the same kind of machine and in the same environment as training.
-# Model jobs take its output as an ancient() input: they wait for it, but a rerun of the check
-# (any change to the settings it reads) does not by itself rerun them.
+# job: a few seconds, on the same kind of machine and in the same environment as training. Its
+# priority makes it the first job Snakemake starts once the base model is ready: model jobs,
+# which take every core of a local run, cannot start beside it, and when it fails Snakemake
+# starts nothing else. On a cluster, jobs that became ready with it may be submitted together.
 
 
 rule check_setup:
@@ -11,6 +12,7 @@ rule check_setup:
         report="results/checks/setup.json",
     log:
         "results/logs/check_setup.log",
+    priority: 100
     conda:
         MODELS_ENV
     resources:

@@ -5,6 +5,7 @@
 # imported inside jobs, never while the DAG is built.
 
 import importlib.util
+import re
 import shlex
 
 from snakemake.exceptions import WorkflowError
@@ -16,6 +17,12 @@ import yaml
 from alignbench import job_settings
 from alignbench.config_paths import path_errors
 from alignbench.data.layouts import layout_settings
+from alignbench.sweeps import (
+    comparison_pairs,
+    expand_sweeps,
+    sweep_groups,
+    swept_settings,
+)
 from alignbench.variants import (
     VariantError,
     enabled_variants,
@@ -45,6 +52,8 @@ def check_config():
         validate(config, SCHEMA_FILE)  # fills in the defaults
         errors = path_errors(config)
         try:
+            # Each grid point becomes a variant of its own (alignbench.sweeps), checked as one.
+            config["variants"] = expand_sweeps(config["variants"], config["lora"])
             validate_variants(config["variants"])
         except VariantError as error:
             errors.append(str(error))
@@ -103,6 +112,11 @@ def check_job_environment():
 VARIANT_CONFIG = enabled_variants(config["variants"])
 VARIANTS = ordered_variants(VARIANT_CONFIG)
 TRAINED = trained_variants({name: VARIANT_CONFIG[name] for name in VARIANTS})
+# Sweep name -> [its default point, the other grid points]. The arms are every variant but those
+# other points: the report's main tables compare the arms; each sweep gets a section of its own.
+SWEEPS = sweep_groups({name: VARIANT_CONFIG[name] for name in VARIANTS})
+GRID_POINTS = {point for group in SWEEPS.values() for point in group[1:]}
+ARMS = [name for name in VARIANTS if name not in GRID_POINTS]
 SEEDS = config["training"]["seeds"]
 REWARD_MODEL = config["evaluation"]["reward_model"]
 
@@ -120,11 +134,23 @@ def model_job_threads(wildcards):
 GPUS = config["compute"]["gpus"]
 
 
+# Escaped: grid point names hold ".", "+" and "=" (orpo@learning_rate=5e-05@beta=0.25).
 wildcard_constraints:
-    variant="|".join(VARIANTS),
-    trained="|".join(TRAINED) if TRAINED else "(?!)",
+    variant="|".join(map(re.escape, VARIANTS)),
+    trained="|".join(map(re.escape, TRAINED)) if TRAINED else "(?!)",
     seed=r"\d+",
     run=r"untrained|seed\d+",
+    sweep="|".join(map(re.escape, SWEEPS)) if SWEEPS else "(?!)",
+    setting=r"[^/]+",
+
+
+def sweep_plot_files():
+    """One plot per sweep and swept setting: the metric against that setting."""
+    return [
+        f"results/plots/sweeps/{sweep}/{setting}.png"
+        for sweep, members in SWEEPS.items()
+        for setting in swept_settings(VARIANT_CONFIG[members[0]])
+    ]
 
 
 def runs(variant):
@@ -268,8 +294,13 @@ def setup_settings():
     }
 
 
-# Every model job waits for the setup check; ancient(): a rerun of the check alone reruns none.
-SETUP_CHECKED = ancient("results/checks/setup.json")
+# The setup check's report. Only the report takes it as an input: a rerun of the check (any
+# change to the settings it reads) then reruns the report, never a model job. Model jobs do not
+# wait for it through an input, not even an ancient() one: Snakemake 9.27 skips the jobs
+# downstream of a job it reruns when an ancient() input is their only link to it, so a changed
+# generation.precision or a new variant behind the check would silently not run. The check's
+# priority runs it before them instead (workflow/rules/checks.smk).
+SETUP_CHECKED = "results/checks/setup.json"
 
 
 def network_retries(source):

@@ -7,7 +7,6 @@ rule generate:
         base_model=rules.prepare_base_model.output.model,
         adapters=run_adapters,
         validation=rules.filter_data.output.validation,
-        checked=SETUP_CHECKED,
     output:
         generations="results/{variant}/{run}/generations.jsonl",
     log:

@@ -1,5 +1,6 @@
 # Plots: ROUGE by variant (bars, and with intervals and seeds), paired differences, preference
-# accuracy, training curves, answer lengths.
+# accuracy, training curves, answer lengths; for each sweep, the metric against each setting.
+# The figures of every variant are drawn for the arms (grid points have their own plots).
 
 
 rule plot_rouge:
@@ -21,7 +22,7 @@ rule plot_rouge:
 
 rule plot_summaries:
     input:
-        summaries=expand("results/{variant}/summary.json", variant=VARIANTS),
+        summaries=expand("results/{variant}/summary.json", variant=ARMS),
         comparisons=rules.compare_variants.output.comparisons,
     output:
         rouge_intervals=report(
@@ -44,7 +45,7 @@ rule plot_summaries:
     conda:
         ANALYSIS_ENV
     params:
-        variants=VARIANTS,
+        variants=ARMS,
     script:
         "../scripts/plot_summaries.py"
 
@@ -54,6 +55,7 @@ rule plot_training_curves:
         histories=[
             f"results/models/{variant}/seed{seed}/log_history.json"
             for variant in TRAINED
+            if variant in ARMS
             for seed in SEEDS
         ],
     output:
@@ -67,9 +69,17 @@ rule plot_training_curves:
     conda:
         ANALYSIS_ENV
     params:
-        labels=[f"{variant} (seed {seed})" for variant in TRAINED for seed in SEEDS],
+        labels=[
+            f"{variant} (seed {seed})"
+            for variant in TRAINED
+            if variant in ARMS
+            for seed in SEEDS
+        ],
         methods=[
-            VARIANT_CONFIG[variant]["method"] for variant in TRAINED for seed in SEEDS
+            VARIANT_CONFIG[variant]["method"]
+            for variant in TRAINED
+            if variant in ARMS
+            for seed in SEEDS
         ],
     script:
         "../scripts/plot_training_curves.py"
@@ -77,7 +87,11 @@ rule plot_training_curves:
 
 rule plot_answer_lengths:
     input:
-        generations=all_run_files("results/{variant}/{run}/generations.jsonl"),
+        generations=[
+            path
+            for variant in ARMS
+            for path in run_files("results/{variant}/{run}/generations.jsonl", variant)
+        ],
     output:
         png=report(
             "results/plots/answer_lengths.png",
@@ -89,7 +103,31 @@ rule plot_answer_lengths:
     conda:
         ANALYSIS_ENV
     params:
-        variants=[variant for variant in VARIANTS for run in runs(variant)],
+        variants=[variant for variant in ARMS for run in runs(variant)],
         max_new_tokens=config["generation"]["max_new_tokens"],
     script:
         "../scripts/plot_answer_lengths.py"
+
+
+rule plot_sweep:
+    input:
+        summaries=lambda w: expand(
+            "results/{variant}/summary.json", variant=SWEEPS[w.sweep]
+        ),
+    output:
+        png=report(
+            "results/plots/sweeps/{sweep}/{setting}.png",
+            caption="../../report/captions/sweep.rst",
+            category="Figures",
+            subcategory="Sweeps",
+        ),
+    log:
+        "results/logs/plot_sweep/{sweep}-{setting}.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        members=lambda w: SWEEPS[w.sweep],
+        blocks=lambda w: {name: VARIANT_CONFIG[name] for name in SWEEPS[w.sweep]},
+        metric=config["report"]["sweep_metric"],
+    script:
+        "../scripts/plot_sweep.py"

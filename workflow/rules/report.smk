@@ -21,12 +21,13 @@ rule report:
         table=rules.collect_scores.output.table,
         summaries=expand("results/{variant}/summary.json", variant=VARIANTS),
         comparisons=rules.compare_variants.output.comparisons,
-        # The samples show each variant's first run.
+        # The samples show each arm's first run.
         generations=[
             f"results/{variant}/{runs(variant)[0]}/generations.jsonl"
-            for variant in VARIANTS
+            for variant in ARMS
         ],
         data_report=rules.filter_data.output.report,
+        checked=SETUP_CHECKED,
         # origin.json: the model jobs' software, for the provenance table
         base_model=rules.prepare_base_model.output.model,
         rouge_png=rules.plot_rouge.output.png,
@@ -35,6 +36,7 @@ rule report:
         preferences_png=rules.plot_summaries.output.preferences,
         curves_png=rules.plot_training_curves.output.png,
         lengths_png=rules.plot_answer_lengths.output.png,
+        sweep_pngs=sweep_plot_files(),
         benchmarks=[
             "results/benchmarks/prepare_base_model.tsv",
             *[
@@ -58,5 +60,7 @@ rule report:
     params:
         config=config,
         variants=VARIANTS,
+        arms=ARMS,
+        sweeps=SWEEPS,
     script:
         "../scripts/render_report.py"

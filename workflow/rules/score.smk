@@ -22,7 +22,6 @@ rule score_preferences:
         base_model=rules.prepare_base_model.output.model,
         adapters=run_adapters,
         validation=rules.filter_data.output.validation,
-        checked=SETUP_CHECKED,
     output:
         scores="results/{variant}/{run}/preferences.json",
     log:
@@ -63,7 +62,6 @@ rule describe_answers:
 rule score_reward:
     input:
         generations=rules.generate.output.generations,
-        checked=SETUP_CHECKED,
     output:
         scores="results/{variant}/{run}/reward.json",
     log:

@@ -33,6 +33,7 @@ rule compare_variants:
         ANALYSIS_ENV
     params:
         variants=VARIANTS,
+        pairs=comparison_pairs(VARIANTS, SWEEPS),
     script:
         "../scripts/compare_variants.py"
 

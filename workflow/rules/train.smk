@@ -23,7 +23,6 @@ rule train:
         base_model=rules.prepare_base_model.output.model,
         train=rules.filter_data.output.train,
         parents=parent_adapters,
-        checked=SETUP_CHECKED,
     output:
         adapter=directory("results/models/{trained}/seed{seed}/adapter"),
         history="results/models/{trained}/seed{seed}/log_history.json",

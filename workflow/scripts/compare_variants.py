@@ -1,4 +1,5 @@
-"""Snakemake adapter: paired differences between every pair of variants on shared prompts."""
+"""Snakemake adapter: paired differences between the arms, and of each grid point against its
+sweep's default, on shared prompts, with Holm-adjusted p-values per family."""
 
 import _alignbench_path  # noqa: F401  (the workflow's own package first)
 
@@ -11,4 +12,4 @@ summaries = {
     variant: read_json(path)
     for variant, path in zip(snakemake.params.variants, snakemake.input.summaries, strict=True)
 }
-write_json(snakemake.output.comparisons, compare_variants(summaries))
+write_json(snakemake.output.comparisons, compare_variants(summaries, snakemake.params.pairs))

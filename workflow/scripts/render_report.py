@@ -13,13 +13,14 @@ from alignbench.report.render import render_report, write_report
 
 setup_logging(snakemake.log[0])
 inputs, params = snakemake.input, snakemake.params
-variants = list(params.variants)  # the enabled variants, in config order
+variants = list(params.variants)  # the enabled variants in display order, grid points included
+arms = list(params.arms)  # the same without the grid points other than each sweep's default
 context = build_context(
     config=params.config,
-    variants=variants,
+    variants=arms,
     summaries={v: read_json(p) for v, p in zip(variants, inputs.summaries, strict=True)},
     comparisons=read_json(inputs.comparisons),
-    generations={v: read_jsonl(p) for v, p in zip(variants, inputs.generations, strict=True)},
+    generations={v: read_jsonl(p) for v, p in zip(arms, inputs.generations, strict=True)},
     data_report=read_json(inputs.data_report),
     figures={
         "rouge": inputs.rouge_png,
@@ -29,6 +30,8 @@ context = build_context(
         "training_curves": inputs.curves_png,
         "answer_lengths": inputs.lengths_png,
     },
+    sweeps=dict(params.sweeps),
+    sweep_figures=list(inputs.sweep_pngs),
     benchmarks=read_benchmarks(inputs.benchmarks),
     provenance=collect_provenance(
         Path.cwd(), read_json(Path(inputs.base_model) / "origin.json").get("software")
