@@ -191,6 +191,8 @@ def reward_model_errors(reward_model: str | None) -> list[str]:
 
 def check_setup(settings: dict, base_model: str | Path) -> dict:
     """Run every check; raise SetupError listing all problems, or return what was checked."""
+    from alignbench.models.hardware import resolve_precision
+
     errors = hardware_errors(settings)
     precision = settings["training_precision"]
     if errors:
@@ -212,4 +214,9 @@ def check_setup(settings: dict, base_model: str | Path) -> dict:
             for target in settings["lora_target_modules"]
         },
         "reward_model": settings["reward_model"],
+        # What 'auto' became on the kind of machine the model jobs run on.
+        "precision": {
+            "training": resolve_precision(settings["training_precision"]),
+            "generation": resolve_precision(settings["generation_precision"]),
+        },
     }

@@ -2,10 +2,12 @@
 
 Everything but the configuration lives in a fresh folder: munge key and socket, state, spool,
 logs and the job completion record. SLURM reads /etc/slurm/slurm.conf (job steps clear
-SLURM_CONF), so that file and gres.conf are rewritten on every start and left in place: they
-name a folder that is gone once the cluster stops. There is no slurmdbd, hence no `sacct`:
-jobcomp/filetxt records every finished job, and slurmctld keeps each job's details (GPUs
-included) for an hour. Install the daemons with .ci/install-slurm.sh.
+SLURM_CONF), so that file and gres.conf are written on every start and removed on stop: left
+behind, they name a controller that is gone, and every SLURM client call then retries it for
+9 s, `snakemake` itself included (the SLURM executor plugin runs `scontrol show config` when it
+is imported, which the command line does for every installed plugin). There is no slurmdbd,
+hence no `sacct`: jobcomp/filetxt records every finished job, and slurmctld keeps each job's
+details (GPUs included) for an hour. Install the daemons with .ci/install-slurm.sh.
 """
 
 from __future__ import annotations
@@ -157,6 +159,9 @@ PartitionName=test Nodes={self.node_name} Default=YES MaxTime=INFINITE State=UP
                 process.kill()
                 process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
+        for path in (SLURM_CONF, GRES_CONF):
+            if path.exists() and MARKER in path.read_text():
+                path.unlink()
 
     def finished_jobs(self) -> dict[str, dict[str, str]]:
         """Job id -> JobState, ExitCode, ProcCnt, ... of every job that ended (jobcomp)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.slurm_cluster import missing_requirements, running_cluster
+from tests.slurm_cluster import GRES_CONF, SLURM_CONF, missing_requirements, running_cluster
 from tests.workflow_runs import make_workdir, planned_jobs, tiny_config
 
 MISSING = missing_requirements()
@@ -157,3 +157,14 @@ def test_model_jobs_ask_a_gpu_cluster_for_the_configured_gpus(
             assert not gpus_asked(call, record), (rule, call, record)
     # One GPU: training runs as a single process, not under `accelerate launch`.
     assert f"OMP_NUM_THREADS={MAX_THREADS} python -m alignbench.train" in log
+
+
+def test_a_stopped_cluster_leaves_no_configuration_behind():
+    """Left in /etc/slurm, the configuration of a stopped cluster makes every SLURM client call
+    wait 9 s for its controller, each `snakemake` command included (the executor plugin asks
+    `scontrol` for the cluster's settings when it is imported)."""
+    with running_cluster():
+        assert SLURM_CONF.exists() and GRES_CONF.exists()
+    assert not SLURM_CONF.exists() and not GRES_CONF.exists()
+    scontrol = subprocess.run(["scontrol", "show", "config"], capture_output=True, timeout=60)
+    assert scontrol.returncode != 0  # no configuration: it fails at once, contacting nothing

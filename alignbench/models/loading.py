@@ -14,6 +14,7 @@ from alignbench.models.hardware import (
     inference_device,
     quantized_device_map,
     resolve_attention,
+    resolve_precision,
     torch_dtype,
 )
 
@@ -80,6 +81,6 @@ def load_variant(
     attn_implementation: str = "sdpa",
 ):
     """The variant as one plain model: base weights with every adapter of its chain merged,
-    on the GPU when there is one."""
-    model = load_base_model(base_dir, precision, attn_implementation)
+    on the GPU when there is one. ``precision`` may be 'auto' (bf16 where the hardware has it)."""
+    model = load_base_model(base_dir, resolve_precision(precision), attn_implementation)
     return merge_adapters(model, adapter_dirs).to(inference_device()).eval()

@@ -9,12 +9,13 @@ they are most of ORPO's peak memory at long rows: at 768 tokens on the demo mode
 peaked at 7.3 GB with TRL's forward pass, 5.4 GB with this one and 3.6 GB with every batch chunked
 (``python -m benchmarks.memory``; README, "Training memory at real lengths").
 
-Here the model's own forward runs with ``logits_to_keep=1`` (the logits of one position) and
-returns the decoder's last hidden states; the log-probability of each next token is computed from
-them by the model's output layer in chunks of positions, and each chunk's logits are recomputed in
-the backward pass (``torch.utils.checkpoint``), so at most one chunk's logits exist at a time.
-The quantities are TRL's: the NLL of the chosen sequences over prompt and answer, the average
-log-probability of each sequence's answer, the mean logits logged for chosen and rejected.
+Here the model's own forward computes no logits and returns the decoder's last hidden states;
+the log-probability of each next token ORPO uses (not those of padding or of the rejected rows'
+prompts) is computed from them by the model's output layer, in chunks of positions when a batch is
+large, each chunk's logits recomputed in the backward pass (``torch.utils.checkpoint``), so at
+most one chunk's logits exist at a time. The loss terms are TRL's: the NLL of the chosen sequences
+over prompt and answer, the average log-probability of each sequence's answer. The logged mean
+logits are taken over the answer tokens, where TRL's include prompts and padding.
 """
 
 from __future__ import annotations
@@ -70,36 +71,57 @@ def next_token_logps(
     return torch.cat(logps).view_as(targets), torch.cat(logit_sums).view_as(targets)
 
 
+def needed_positions(attention_mask, labels, len_chosen: int):
+    """The next-token positions whose log-probability ORPO uses: every real token of the chosen
+    rows (the NLL term) and the answer tokens of the rejected rows (the odds ratio). Padding
+    and the rejected rows' prompts (a third or more of a demo batch) need no logits."""
+    needed = labels[:, 1:] != -100
+    needed[:len_chosen] |= attention_mask[:len_chosen, 1:] == 1
+    return needed
+
+
 def orpo_forward_terms(model, head, input_ids, attention_mask, labels, len_chosen: int):
     """What ORPO's loss and logs need from one forward pass of ``model`` over the chosen rows
     followed by the rejected rows: (chosen answer log-probs, rejected answer log-probs, mean
     chosen logit, mean rejected logit, chosen NLL). ``head`` is the model's output layer (taken
     from the unwrapped model: a DistributedDataParallel wrapper does not expose it). ``labels``
     are -100 outside the answers, as TRL builds them; the NLL covers every non-padding token, as
-    TRL's does."""
+    TRL's does. The mean logits are over the answer tokens (TRL's over every position of the
+    batch, padding included)."""
+    import torch
+
+    needed = needed_positions(attention_mask, labels, len_chosen)
+    # An all-False mask: the model computes no logits at all. (logits_to_keep=1 ran its output
+    # layer on a strided slice, as a batched matmul that copied the 49,152 x 576 weight once per
+    # row: a quarter of the demo's ORPO loop, measured with torch.profiler.)
     outputs = model(
         input_ids,
         attention_mask=attention_mask,
         use_cache=False,
         output_hidden_states=True,
-        logits_to_keep=1,
+        logits_to_keep=torch.zeros_like(attention_mask, dtype=torch.bool),
     )
     hidden = outputs.hidden_states[-1][:, :-1]
     targets = input_ids[:, 1:]
-    logps, logit_sums = next_token_logps(head, hidden, targets)
+    picked_logps, picked_logit_sums = next_token_logps(head, hidden[needed], targets[needed])
+    logps = picked_logps.new_zeros(targets.shape).masked_scatter(needed, picked_logps)
+    logit_sums = picked_logit_sums.new_zeros(targets.shape).masked_scatter(
+        needed, picked_logit_sums
+    )
 
     answer = labels[:, 1:] != -100
-    sequence_logps = (logps * answer).sum(-1) / answer.sum(-1)
+    answer_tokens = answer.sum(-1)
+    sequence_logps = (logps * answer).sum(-1) / answer_tokens
     non_padding = attention_mask[:len_chosen, 1:] == 1
     chosen_nll = -(logps[:len_chosen] * non_padding).sum() / non_padding.sum()
 
-    # TRL logs the mean over every position but the last and the whole vocabulary.
-    entries_per_row = logit_sums.shape[1] * head.weight.shape[0]
+    vocabulary = head.weight.shape[0]
+    answer_logit_sums = (logit_sums * answer).sum(-1)
     return (
         sequence_logps[:len_chosen],
         sequence_logps[len_chosen:],
-        logit_sums[:len_chosen].sum() / (len_chosen * entries_per_row),
-        logit_sums[len_chosen:].sum() / ((logit_sums.shape[0] - len_chosen) * entries_per_row),
+        answer_logit_sums[:len_chosen].sum() / (answer_tokens[:len_chosen].sum() * vocabulary),
+        answer_logit_sums[len_chosen:].sum() / (answer_tokens[len_chosen:].sum() * vocabulary),
         chosen_nll,
     )
 

@@ -23,6 +23,9 @@ class Method:
 def _sft():
     from trl import SFTConfig, SFTTrainer
 
+    from alignbench.train.fused_head import score_labelled_positions_on_cpu
+
+    score_labelled_positions_on_cpu()
     return SFTTrainer, SFTConfig
 
 
@@ -37,6 +40,9 @@ def _orpo():
 def _dpo():
     from trl import DPOConfig, DPOTrainer
 
+    from alignbench.train.fused_head import score_labelled_positions_on_cpu
+
+    score_labelled_positions_on_cpu()
     return DPOTrainer, DPOConfig
 
 
@@ -44,6 +50,8 @@ def _dpo():
 # ORPO adds the odds-ratio term on chosen vs rejected and needs no reference model; its forward
 # pass computes the output layer in chunks (alignbench.train.lean_orpo).
 # DPO's reference is the starting point itself: TRL disables the new adapter to get it.
+# SFT and DPO score tokens with TRL's fused output layer, on CPU only where labels are
+# (alignbench.train.fused_head).
 METHODS = {
     "sft": Method("sft", to_prompt_completion, _sft),
     "orpo": Method("orpo", to_preference, _orpo),
