@@ -33,17 +33,19 @@ def _orpo():
     from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
     from alignbench.train.lean_orpo import lean_orpo_trainer
+    from alignbench.train.length_grouping import length_grouped
 
-    return lean_orpo_trainer(ORPOTrainer), ORPOConfig
+    return lean_orpo_trainer(length_grouped(ORPOTrainer)), ORPOConfig
 
 
 def _dpo():
     from trl import DPOConfig, DPOTrainer
 
     from alignbench.train.fused_head import score_labelled_positions_on_cpu
+    from alignbench.train.length_grouping import length_grouped
 
     score_labelled_positions_on_cpu()
-    return DPOTrainer, DPOConfig
+    return length_grouped(DPOTrainer), DPOConfig
 
 
 # SFT learns the chosen answer with loss on its tokens only (prompt/completion format).
@@ -51,7 +53,8 @@ def _dpo():
 # pass computes the output layer in chunks (alignbench.train.lean_orpo).
 # DPO's reference is the starting point itself: TRL disables the new adapter to get it.
 # SFT and DPO score tokens with TRL's fused output layer, on CPU only where labels are
-# (alignbench.train.fused_head).
+# (alignbench.train.fused_head). `train_sampling_strategy: group_by_length` batches rows of
+# similar length for every method (alignbench.train.length_grouping).
 METHODS = {
     "sft": Method("sft", to_prompt_completion, _sft),
     "orpo": Method("orpo", to_preference, _orpo),
