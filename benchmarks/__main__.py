@@ -119,33 +119,62 @@ def bench_training(config, base_model, train_rows, size, threads, work) -> dict:
 
 
 def bench_generation(config, base_model, validation, size) -> dict:
+    """Generation at the configured precision (1x, 2x, 4x prompts: the cost growth), the
+    batching check in fp32, and scoring at the configured precision.
+
+    Batched and one-at-a-time greedy answers are compared in fp32: batching changes the shapes
+    of every matrix product, so the sums run in another order, and in bf16 that rounding alone
+    flips some greedy tokens (here it did, in most answers); in fp32 the answers must agree, and
+    differing ones mean the batching itself is wrong. The configured precision's batched rate is
+    then set against fp32's on the same prompts."""
+    from alignbench.models.hardware import resolve_precision
     from alignbench.models.loading import load_tokenizer, load_variant
 
     settings = config["generation"]
     decoding = {**settings, "max_new_tokens": size["max_new_tokens"]}
-    model = load_variant(
-        base_model, [], settings["precision"], config["model"]["attn_implementation"]
-    )
+    precision = resolve_precision(settings["precision"])
+    attention = config["model"]["attn_implementation"]
+    model = load_variant(base_model, [], precision, attention)
     tokenizer = load_tokenizer(base_model)
     generation.warm_up(model, tokenizer, validation, decoding)
-    runs = []
-    for multiple in MULTIPLES[:-1]:
+    runs, records = [], {}
+    for multiple in MULTIPLES:
         rows = inputs.take(validation, size["prompts"] * multiple, "generation")
-        runs.append(generation.without_records(
-            generation.timed_generation(model, tokenizer, rows, decoding)))  # fmt: skip
-        log(f"generated {len(rows)} prompts: {runs[-1]['seconds']:.1f} s")
-    # The largest size is the comparison's batched run.
-    rows = inputs.take(validation, size["prompts"] * MULTIPLES[-1], "generation")
-    comparison = generation.batched_vs_single(model, tokenizer, rows, decoding)
-    log(f"generated {len(rows)} prompts batched and one at a time")
-    runs.append(comparison["batched"])
+        run = generation.timed_generation(model, tokenizer, rows, decoding)
+        records[multiple] = run["records"]
+        runs.append({**generation.without_records(run), "precision": precision})
+        log(f"generated {len(rows)} prompts in {precision}: {run['seconds']:.1f} s")
     fit = scaling.fit_line([r["prompts"] for r in runs], [r["seconds"] for r in runs])
+
+    # The batching check, on the 2x prompts (at least two batches at the demo's batch size).
+    checked = 2
+    exact = model if precision == "fp32" else load_variant(base_model, [], "fp32", attention)
+    generation.warm_up(exact, tokenizer, validation, decoding)
+    rows = inputs.take(validation, size["prompts"] * checked, "generation")
+    comparison = generation.batched_vs_single(exact, tokenizer, rows, decoding)
+    comparison["precision"] = "fp32"
+    log(f"generated {len(rows)} prompts in fp32, batched and one at a time")
+    configured = runs[MULTIPLES.index(checked)]
+    precision_gain = {
+        "precision": precision,
+        "prompts": len(rows),
+        "speedup": configured["new_tokens_per_second"]
+        / comparison["batched"]["new_tokens_per_second"],
+        "answers_differing_from_fp32": len(
+            generation.mismatched_ids(records[checked], comparison.pop("records"))
+        ),
+    }
     pairs = inputs.take(validation, size["pairs"], "preference scoring")
     scores = scoring.score_pairs(model, tokenizer, pairs, config["evaluation"]["batch_size"])
-    log(f"scored {len(pairs)} pairs: {scores['seconds']:.1f} s")
+    log(f"scored {len(pairs)} pairs in {precision}: {scores['seconds']:.1f} s")
     return {
-        "generation": {"runs": runs, "comparison": comparison, "scaling": {"batched": fit}},
-        "scoring": scores,
+        "generation": {
+            "runs": runs,
+            "comparison": comparison,
+            "precision_gain": precision_gain,
+            "scaling": {"batched": fit},
+        },
+        "scoring": {**scores, "precision": precision},
     }
 
 

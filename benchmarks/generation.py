@@ -49,7 +49,8 @@ def assert_identical(first: list[dict], second: list[dict]) -> None:
 
 
 def batched_vs_single(model, tokenizer, rows: list[dict], decoding: dict) -> dict:
-    """Both ways on the same prompts; the outputs are compared, the records dropped."""
+    """Both ways on the same prompts; the outputs are compared. The batched run's records are
+    kept (``records``) for a comparison with another precision; the single run's dropped."""
     if decoding.get("do_sample"):
         raise ValueError("The comparison needs greedy decoding (generation.do_sample: false).")
     batched = timed_generation(model, tokenizer, rows, decoding)
@@ -61,6 +62,7 @@ def batched_vs_single(model, tokenizer, rows: list[dict], decoding: dict) -> dic
         "speedup": batched["new_tokens_per_second"] / single["new_tokens_per_second"],
         "identical": not different,
         "mismatched_ids": different,
+        "records": batched["records"],
     }
 
 

@@ -66,13 +66,21 @@ def training_rows(results: dict) -> list[tuple]:
 def generation_rows(results: dict) -> list[tuple]:
     comparison = results["generation"]["comparison"]
     batched, single = comparison["batched"], comparison["single"]
+    configured = results["generation"]["runs"][-1]
+    gain = results["generation"]["precision_gain"]
     same = "identical" if comparison["identical"] else "DIFFERENT"
+    exact = comparison.get("precision", "")
     return [
-        ("generation", "batched new tokens/s", f"{batched['new_tokens_per_second']:.1f}",
+        ("generation", f"batched new tokens/s, {configured['precision']}",
+         f"{configured['new_tokens_per_second']:.1f}",
+         f"{configured['prompts']} prompts, batch {configured['batch_size']}"),
+        ("generation", f"batched new tokens/s, {exact}", f"{batched['new_tokens_per_second']:.1f}",
          f"{batched['prompts']} prompts, batch {batched['batch_size']}"),
-        ("generation", "one-at-a-time new tokens/s", f"{single['new_tokens_per_second']:.1f}",
-         f"same prompts; greedy outputs {same}"),
-        ("generation", "batched speed-up", f"{comparison['speedup']:.2f}x", ""),
+        ("generation", f"one-at-a-time new tokens/s, {exact}",
+         f"{single['new_tokens_per_second']:.1f}", f"same prompts; greedy outputs {same}"),
+        ("generation", "batched speed-up", f"{comparison['speedup']:.2f}x", f"{exact}"),
+        ("generation", f"{gain['precision']} over fp32, batched", f"{gain['speedup']:.2f}x",
+         f"{gain['prompts']} prompts; {gain['answers_differing_from_fp32']} greedy answers differ"),
     ]  # fmt: skip
 
 
@@ -94,7 +102,7 @@ def scoring_rows(results: dict) -> list[tuple]:
     scoring = results["scoring"]
     return [
         ("scoring", "preference pairs/s", f"{scoring['pairs_per_second']:.2f}",
-         f"{scoring['pairs']} pairs, batch {scoring['batch_size']}")
+         f"{scoring['pairs']} pairs, batch {scoring['batch_size']}, {scoring.get('precision', '')}")
     ]  # fmt: skip
 
 

@@ -136,11 +136,19 @@ def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
         "peak": {"bf16": 4e11, "fp32": 2e11},
         "training": {"per_method": training_jobs, "scaling": {"sft": fit}},
         "generation": {
+            "runs": [{**run, "precision": "bf16"}],
             "comparison": {
                 "batched": run,
                 "single": {**run, "batch_size": 1},
                 "speedup": 1.0,
                 "identical": True,
+                "precision": "fp32",
+            },
+            "precision_gain": {
+                "precision": "bf16",
+                "prompts": 4,
+                "speedup": 2.5,
+                "answers_differing_from_fp32": 1,
             },
             "scaling": {"batched": fit},
         },
@@ -154,5 +162,7 @@ def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
     for measure in ("matmul bf16", "sft padding share", "dpo achieved FLOP/s", "pairs/s"):
         assert measure in text
     assert "identical" in text and "skipped" in text
+    assert "bf16 over fp32, batched" in text and "2.50x" in text
+    assert "1 greedy answers differ" in text
     with pytest.raises(ValueError):
         table.markdown_table([("too", "few")])

@@ -4,7 +4,7 @@ Each prompt is the conversation up to the last user turn, rendered with the toke
 template plus the generation prompt (the same template for every variant). Prompts are sorted by
 length and batched with left padding (unsorted batches pad to the longest prompt and lose the
 gain): `python -m benchmarks` measures it against one prompt at a time on the demo, and checks
-that the greedy outputs are identical (README, "Performance": 4.4x on 2 CPU cores).
+that the greedy outputs are identical in fp32 (README, "Performance").
 Only the new tokens are decoded, so the prompt is never scored as answer.
 """
 
