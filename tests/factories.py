@@ -302,4 +302,6 @@ def make_context(figures, benchmarks=None, config=None, tasks=True, with_reward=
         benchmarks=benchmarks or {},
         provenance=collect_provenance(REPO),
         report_dir=TEMPLATE.parent,
+        # What the setup check records when the config says auto, on a CPU without bf16.
+        precision={"training": "fp32", "generation": "fp32"},
     )

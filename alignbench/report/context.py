@@ -90,6 +90,7 @@ def build_context(
     sweep_figures: list[str] | None = None,
     provenance: dict,
     report_dir: str | os.PathLike,
+    precision: dict | None = None,
 ) -> dict:
     """The context of report/paper.html.j2; ``report_dir`` holds it and the report's fixed text.
 
@@ -97,6 +98,8 @@ def build_context(
     disabled ones, which the report leaves out (the configuration dump aside), and grid points,
     which only the sweep section shows. ``sweeps`` maps each sweep to its default point and
     other grid points (``summaries`` holds them all), ``sweep_figures`` the paths of its plots.
+    ``precision`` is what the setup check resolved 'auto' to ({"training": ..., "generation":
+    ...}); without it the configured values are shown.
     """
     report_dir = Path(report_dir)
     figures = figure_entries(figures, report_dir)
@@ -108,8 +111,13 @@ def build_context(
         metric: findings.with_metric(summaries, variants, metric)
         for metric in ("preference_accuracy", "task_accuracy", "reward")
     }
+    precision = precision or {
+        "training": config["training"]["precision"],
+        "generation": config["generation"]["precision"],
+    }
     return {
         "config": config,
+        "precision": precision,
         "variants": variants,
         "summaries": {variant: summaries[variant] for variant in variants},
         "model": model_view(config["model"]),

@@ -37,5 +37,6 @@ context = build_context(
         Path.cwd(), read_json(Path(inputs.base_model) / "origin.json").get("software")
     ),
     report_dir=Path(inputs.template).parent,
+    precision=read_json(inputs.checked).get("precision"),
 )
 write_report(render_report(context, inputs.template), snakemake.output.html)
