@@ -20,8 +20,11 @@ def test_scoring_only_labelled_positions_changes_no_value_or_gradient(tiny_model
 
     from alignbench.models.loading import load_base_model
 
-    # The swap is undone after the test: other tests see TRL as installed.
-    monkeypatch.setattr(utils, "_use_triton", utils._use_triton)
+    # TRL's own decision, even where an earlier test's trainer already swapped it; the state
+    # before this test is restored after it.
+    monkeypatch.setattr(
+        utils, "_use_triton", getattr(utils._use_triton, "original", utils._use_triton)
+    )
     torch.manual_seed(0)
     model = load_base_model(str(tiny_model_dir), "fp32", "eager")
     utils.add_fused_lm_head(model, outputs=("log_probs", "entropy", "is_top1"))

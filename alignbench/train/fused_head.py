@@ -29,6 +29,7 @@ def compact_on_cpu(decide):
         return device.type == "cpu" or decide(device)
 
     compact.compacts_on_cpu = True
+    compact.original = decide
     return compact
 
 
