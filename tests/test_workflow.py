@@ -115,11 +115,19 @@ def test_a_setting_the_setup_check_reads_still_reruns_the_jobs_that_use_it(finis
     """generation.precision is read by the setup check and by every generation and preference
     job: rerunning the check must not hide their own reason to rerun (with the check as an
     ancient() input of the model jobs, Snakemake planned the check alone)."""
-    edit_config(finished_run, lambda c: c["generation"].update(precision="bf16"))
+    original = {}
+
+    def change(config):
+        original["precision"] = config["generation"]["precision"]
+        other = "bf16" if original["precision"] != "bf16" else "fp32"
+        config["generation"].update(precision=other)
+
+    edit_config(finished_run, change)
     try:
         jobs = planned_jobs(finished_run, "report")
     finally:
-        edit_config(finished_run, lambda c: c["generation"].update(precision="fp32"))
+        # Back to the finished run's own value: the later tests plan against it.
+        edit_config(finished_run, lambda c: c["generation"].update(**original))
     runs = sum(len(r) for r in RUNS.values())
     assert jobs["check_setup"] == 1 and jobs["report"] == 1
     assert jobs["generate"] == runs and jobs["score_preferences"] == runs
