@@ -7,7 +7,8 @@ exists. Where its Triton kernel runs (CUDA, XPU) it projects only the positions 
 fixed shapes (e.g. Neuron) would recompile for every new count of positions (TRL's own comment).
 A CPU runs eagerly and compiles nothing, so there the extra positions are only work: scoring the
 labelled ones alone, with TRL's own code, made the demo's SFT loop 1.7x and DPO's 2.2x faster at
-identical losses (``python -m benchmarks``; README, "Performance").
+identical losses (32 demo rows, ``benchmarks.training.run_job`` before and after; README, "What
+the demo costs").
 
 TRL decides through one private function, ``trl.trainer.utils._use_triton`` (the name bound in
 that module; the kernel module keeps its own, so CPU tiles stay torch code). That name is swapped
