@@ -137,17 +137,18 @@ def bench_generation(config, base_model, validation, size) -> dict:
     model = load_variant(base_model, [], precision, attention)
     tokenizer = load_tokenizer(base_model)
     generation.warm_up(model, tokenizer, validation, decoding)
-    runs, records = [], {}
+    # The batching check below runs on the 2x prompts (two batches at the demo's batch size).
+    checked = 2
+    runs, checked_records = [], None
     for multiple in MULTIPLES:
         rows = inputs.take(validation, size["prompts"] * multiple, "generation")
         run = generation.timed_generation(model, tokenizer, rows, decoding)
-        records[multiple] = run["records"]
+        if multiple == checked:
+            checked_records = run["records"]
         runs.append({**generation.without_records(run), "precision": precision})
         log(f"generated {len(rows)} prompts in {precision}: {run['seconds']:.1f} s")
     fit = scaling.fit_line([r["prompts"] for r in runs], [r["seconds"] for r in runs])
 
-    # The batching check, on the 2x prompts (at least two batches at the demo's batch size).
-    checked = 2
     exact = model if precision == "fp32" else load_variant(base_model, [], "fp32", attention)
     generation.warm_up(exact, tokenizer, validation, decoding)
     rows = inputs.take(validation, size["prompts"] * checked, "generation")
@@ -161,7 +162,7 @@ def bench_generation(config, base_model, validation, size) -> dict:
         "speedup": configured["new_tokens_per_second"]
         / comparison["batched"]["new_tokens_per_second"],
         "answers_differing_from_fp32": len(
-            generation.mismatched_ids(records[checked], comparison.pop("records"))
+            generation.mismatched_ids(checked_records, comparison.pop("records"))
         ),
     }
     pairs = inputs.take(validation, size["pairs"], "preference scoring")
