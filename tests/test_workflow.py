@@ -8,6 +8,7 @@ plans, as Snakemake itself records them (tests/workflow_runs.py, dry_run).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -209,19 +210,32 @@ def test_broken_local_rows_are_counted_not_fatal(tmp_path, tiny_model_dir):
     assert report["split"]["train"] + report["split"]["validation"] == 27
 
 
-def test_several_gpus_launch_training_with_one_rank_each(tmp_path, tiny_model_dir):
-    workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
+def training_command(workdir: Path, *args: str) -> str:
+    """The shell command a dry run plans for training the first seed's SFT adapter."""
     target = "results/models/sft/seed1/log_history.json"
+    result, plan = dry_run(workdir, target, *args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    [train] = [job for job in plan["jobs"] if job["rule"] == "train"]
+    return train["shellcmd"]
 
-    def training_command(*args: str) -> str:
-        result, plan = dry_run(workdir, target, *args)
-        assert result.returncode == 0, result.stderr[-2000:]
-        [train] = [job for job in plan["jobs"] if job["rule"] == "train"]
-        return train["shellcmd"]
 
-    assert "OMP_NUM_THREADS=2 python -m alignbench.train" in training_command()
-    several = training_command("--set-resources", "train:gpu=2")
+def test_several_gpus_launch_training_with_one_rank_each(tmp_path, tiny_model_dir):
+    config = tiny_config(tiny_model_dir)
+    config["compute"]["parallel_model_jobs"] = 1
+    workdir = make_workdir(tmp_path, config)
+
+    assert "OMP_NUM_THREADS=2 python -m alignbench.train" in training_command(workdir)
+    several = training_command(workdir, "--set-resources", "train:gpu=2")
     assert "OMP_NUM_THREADS=1 accelerate launch --multi_gpu --num_processes 2" in several
+
+
+def test_parallel_model_jobs_share_the_cores(tmp_path, tiny_model_dir):
+    config = tiny_config(tiny_model_dir)
+    workdir = make_workdir(tmp_path, config)
+    for jobs, threads in ((1, 2), (2, 1), (3, 1)):  # --cores 2; never fewer than one thread
+        edit_config(workdir, lambda c, jobs=jobs: c["compute"].update(parallel_model_jobs=jobs))
+        command = training_command(workdir)
+        assert f"OMP_NUM_THREADS={threads} python -m alignbench.train" in command, jobs
 
 
 def test_sampling_knobs_are_ignored_while_decoding_is_greedy(finished_run):

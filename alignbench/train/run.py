@@ -28,6 +28,7 @@ from pathlib import Path
 from alignbench.io import read_json, read_jsonl, write_json
 from alignbench.models.hardware import cuda_available, resolve_precision
 from alignbench.models.loading import load_base_model, load_tokenizer, merge_adapters
+from alignbench.train.frozen_weights import store_frozen_linear_weights_in
 from alignbench.train.methods import METHODS
 from alignbench.variants import RESERVED_ARGS
 
@@ -101,6 +102,17 @@ def weight_precision(spec: dict) -> str:
     # Weights stay fp32 on CPU (autocast does the bf16 work); on a GPU they are loaded in the
     # training precision (or in 4 bit for QLoRA).
     return resolve_precision(spec["precision"]) if cuda_available() else "fp32"
+
+
+def autocast_weight_dtype(spec: dict):
+    """The dtype autocast computes in while the weights stay fp32 (bf16 or fp16 training on a
+    CPU), else None: then the frozen linear weights can be stored in it (frozen_weights.py)."""
+    import torch
+
+    precision = resolve_precision(spec["precision"])
+    if weight_precision(spec) != "fp32" or precision == "fp32":
+        return None
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 def quantized(spec: dict) -> bool:
@@ -301,6 +313,9 @@ def train(spec: dict, paths: TrainPaths) -> Path:
         peft_config=lora_config(spec["lora"]),
     )
     check_lora_targets(trainer.model, spec["lora"]["target_modules"])
+    autocast_dtype = autocast_weight_dtype(spec)
+    if autocast_dtype is not None:
+        store_frozen_linear_weights_in(trainer.model, autocast_dtype)
     # Read before training: the Trainer deletes old checkpoints as it saves new ones.
     resumed_from = resumed_state(checkpoint) if checkpoint is not None else None
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)

@@ -120,15 +120,17 @@ ARMS = [name for name in VARIANTS if name not in GRID_POINTS]
 SEEDS = config["training"]["seeds"]
 REWARD_MODEL = config["evaluation"]["reward_model"]
 
-# What each model job asks for. Threads: every core of a local run (--cores caps them); a
-# scheduler has no such total, so there a model job asks for MODEL_JOB_THREADS_REMOTE CPUs
-# (profiles/slurm can change it per rule with set-threads). A function, because the executor
-# is only known once jobs are being scheduled.
+# What each model job asks for. Threads: a local run's cores (--cores) shared by
+# compute.parallel_model_jobs jobs at once; a scheduler has no such total, so there a model job
+# asks for MODEL_JOB_THREADS_REMOTE CPUs (profiles/slurm can change it per rule with
+# set-threads). A function, because the executor is only known once jobs are being scheduled.
 MODEL_JOB_THREADS_REMOTE = 4
 
 
 def model_job_threads(wildcards):
-    return workflow.cores if workflow.local_exec else MODEL_JOB_THREADS_REMOTE
+    if not workflow.local_exec:
+        return MODEL_JOB_THREADS_REMOTE
+    return max(1, workflow.cores // config["compute"]["parallel_model_jobs"])
 
 
 GPUS = config["compute"]["gpus"]

@@ -30,6 +30,9 @@ rule train:
         "results/logs/train/{trained}-seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{trained}-seed{seed}.tsv"
+    # Before evaluation jobs that are ready at the same time: training chains (SFT, then DPO)
+    # are a run's longest path, so starting them first shortens runs with parallel model jobs.
+    priority: 10
     conda:
         MODELS_ENV
     threads: model_job_threads
