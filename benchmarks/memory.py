@@ -2,10 +2,10 @@
 
 SFT and ORPO on the demo model, with the demo config's batch (micro-batch x accumulation), at
 each length cap (256, 512 and 768 tokens by default), with activation checkpointing off and on;
-every run in a fresh process, whose peak resident memory is the figure. Rows: a preference
-data file in any
-layout the workflow reads (``--rows``), capped at each length as the workflow's filter does; or,
-without one, rows built from the demo generator's rows joined together to reach each length.
+every run in a fresh process, whose peak resident memory is the figure. Rows: a preference data
+file in any layout the workflow reads (``--rows``), capped at each length as the workflow's
+filter does; or, without one, rows built from the demo generator's rows joined together to
+reach each length.
 The losses of the first steps are printed beside the memory, so that settings which should not
 change the training (checkpointing) can be seen not to.
 """

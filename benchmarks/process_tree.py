@@ -1,57 +1,31 @@
-"""Wall time and peak memory of a command together with every process it starts (Linux).
+"""Wall time and peak memory of a command together with every process it starts.
 
     python -m benchmarks.process_tree -- snakemake --cores 2 report
 
 `/usr/bin/time -v` reports the largest single process. When Snakemake runs model jobs side by
 side (config `compute.parallel_model_jobs`), the machine holds their sum: this samples the
-resident memory of the whole process tree from /proc every `interval` seconds and reports both.
+resident memory of the whole process tree (psutil) every `interval` seconds and reports both.
 A sample can miss a peak shorter than the interval.
 """
 
 import argparse
+import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-
-
-def children_by_parent() -> dict[int, list[int]]:
-    """Every live process's children, from /proc/PID/stat (field 4 is the parent's PID)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # exited while we looked
-            continue
-        # The command name (field 2) is in parentheses and may hold spaces.
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    return children
+# Snakemake's own dependency (its benchmark directive uses it), so installed wherever it runs.
+import psutil
 
 
-def tree(root: int) -> list[int]:
-    """``root`` and all its descendants."""
-    children = children_by_parent()
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def resident_bytes(pid: int) -> int:
-    """Resident memory of one process (0 once it has exited)."""
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
-    except (OSError, IndexError):
-        return 0
+def resident_bytes(processes: list[psutil.Process]) -> list[int]:
+    """Resident memory of each process still alive."""
+    sizes = []
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # exited while we looked
+            sizes.append(process.memory_info().rss)
+    return sizes
 
 
 def measure(command: list[str], interval: float = 0.2) -> dict:
@@ -59,12 +33,18 @@ def measure(command: list[str], interval: float = 0.2) -> dict:
     process tree, and of its largest process), in GB."""
     start = time.perf_counter()
     process = subprocess.Popen(command)
+    root = psutil.Process(process.pid)
     peak_total = peak_single = 0
     while process.poll() is None:
-        sizes = [resident_bytes(pid) for pid in tree(process.pid)]
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:  # the command ended between poll() and now
+            break
+        sizes = resident_bytes(tree)
         peak_total = max(peak_total, sum(sizes))
         peak_single = max(peak_single, max(sizes, default=0))
         time.sleep(interval)
+    process.wait()
     return {
         "command": " ".join(command),
         "exit_status": process.returncode,
