@@ -17,6 +17,7 @@ from alignbench.models.hardware import (
     resolve_precision,
     torch_dtype,
 )
+from alignbench.models.output_layer import feed_output_layer_contiguous
 
 log = logging.getLogger(__name__)
 
@@ -83,4 +84,5 @@ def load_variant(
     """The variant as one plain model: base weights with every adapter of its chain merged,
     on the GPU when there is one. ``precision`` may be 'auto' (bf16 where the hardware has it)."""
     model = load_base_model(base_dir, resolve_precision(precision), attn_implementation)
-    return merge_adapters(model, adapter_dirs).to(inference_device()).eval()
+    model = merge_adapters(model, adapter_dirs).to(inference_device()).eval()
+    return feed_output_layer_contiguous(model)
