@@ -29,10 +29,10 @@ demo:
 test:
 	HF_HUB_OFFLINE=1 $(PYTHON) -m pytest
 
-# Throughput table of the workflow's own code (README.md, "Performance"), on the CORES threads a
-# local run gives each model job; BENCH_ARGS=--quick for a short check.
+# Throughput table of the workflow's own code (README.md, "Performance"), on the threads a local
+# run on CORES cores gives each model job; BENCH_ARGS=--quick for a short check.
 bench:
-	HF_HUB_OFFLINE=1 $(PYTHON) -m benchmarks --threads $(CORES) $(BENCH_ARGS)
+	HF_HUB_OFFLINE=1 $(PYTHON) -m benchmarks --cores $(CORES) $(BENCH_ARGS)
 
 # Peak memory of SFT and ORPO training at 256/512/768 tokens (README.md, "Training memory at real
 # lengths"); MEMORY_ARGS=--rows FILE.jsonl measures on your own rows.

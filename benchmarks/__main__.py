@@ -32,11 +32,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--scale", type=float, default=1.0, help="multiply the 1x sizes (training rows, prompts)"
     )
     parser.add_argument(
-        "--threads",
+        "--cores",
         type=int,
         default=len(os.sched_getaffinity(0)),
-        help="torch threads; default: every CPU this process may use, as a local run gives a"
-        " model job all its --cores",
+        help="the cores a local run is given (snakemake --cores); default: every CPU this"
+        " process may use",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads; default: what a local run on --cores gives each model job, --cores"
+        " divided by the config's compute.parallel_model_jobs (at least one)",
     )
     parser.add_argument("--config", default=str(inputs.CONFIG), help="the workflow config")
     parser.add_argument("--cache", default=str(inputs.DEFAULT_CACHE), help="base model cache")
@@ -65,7 +72,14 @@ def sizes(options: argparse.Namespace, config: dict) -> dict:
     return base
 
 
-def machine(threads: int) -> dict:
+def job_threads(cores: int, config: dict) -> int:
+    """The threads a local run on ``cores`` gives each model job (workflow/rules/common.smk:
+    ``model_job_threads``): the cores shared by ``compute.parallel_model_jobs`` jobs at once."""
+    # The schema's default is 1 (a config that leaves the key out runs one job at a time).
+    return max(1, cores // config.get("compute", {}).get("parallel_model_jobs", 1))
+
+
+def machine(cores: int, threads: int) -> dict:
     import torch
 
     model = next(
@@ -75,6 +89,7 @@ def machine(threads: int) -> dict:
     return {
         "cpu": model,
         "nproc": os.cpu_count(),
+        "cores": cores,
         "threads": threads,
         "load_average_at_start": os.getloadavg(),
         "torch": torch.__version__,
@@ -190,11 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     import torch
 
-    torch.set_num_threads(options.threads)
     started = time.perf_counter()
     config = inputs.load_config(options.config)
+    if options.threads is None:
+        options.threads = job_threads(options.cores, config)
+    torch.set_num_threads(options.threads)
     size = sizes(options, config)
-    results = {"machine": machine(options.threads), "quick": options.quick, "sizes": size}
+    results = {"machine": machine(options.cores, options.threads), "quick": options.quick}
+    results["sizes"] = size
     results["peak"] = peak.matmul_peak(seconds=1.0 if options.quick else 3.0)
     log("peak: " + ", ".join(f"{k} {v / 1e9:.0f} GFLOP/s" for k, v in results["peak"].items()))
 
@@ -211,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results.update(bench_generation(config, base_model, validation, size))
-    results["dry_run"] = dry_run.noop_dry_run(cores=options.threads)
+    results["dry_run"] = dry_run.noop_dry_run(cores=options.cores)
     results["seconds"] = time.perf_counter() - started
     # Other work on the same cores slows every figure: the load says whether there was any.
     results["machine"]["load_average_at_end"] = os.getloadavg()
@@ -221,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(table.markdown_table(table.result_rows(results)))
     load = results["machine"]["load_average_at_end"][2]
-    print(f"\n{results['machine']['cpu']}, {options.threads} threads, 15-min load {load:.1f} at "
+    print(f"\n{results['machine']['cpu']}, {options.threads} threads per job on {options.cores} "
+          f"cores, 15-min load {load:.1f} at "
           f"the end; {results['seconds']:.0f} s in all; figures in {out}")  # fmt: skip
     # Differing greedy outputs mean the batching changed the answers: a failure, not a figure.
     return 0 if results["generation"]["comparison"]["identical"] else 1
