@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(table.markdown_table(table.result_rows(results)))
     load = results["machine"]["load_average_at_end"][2]
-    print(f"\n{results['machine']['cpu']}, {options.threads} threads per job on {options.cores} "
+    print(f"\n{results['machine']['cpu']}, {options.threads} thread(s) per job on {options.cores} "
           f"cores, 15-min load {load:.1f} at "
           f"the end; {results['seconds']:.0f} s in all; figures in {out}")  # fmt: skip
     # Differing greedy outputs mean the batching changed the answers: a failure, not a figure.

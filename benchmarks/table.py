@@ -38,9 +38,9 @@ def result_rows(results: dict) -> list[tuple]:
 
 def peak_rows(results: dict) -> list[tuple]:
     threads = results["machine"]["threads"]
+    on = f"{threads} thread{'s' if threads != 1 else ''}, best repeat"
     return [
-        ("peak", f"matmul {dtype}", gflops(value), f"{threads} threads, best repeat")
-        for dtype, value in results["peak"].items()
+        ("peak", f"matmul {dtype}", gflops(value), on) for dtype, value in results["peak"].items()
     ]
 
 
