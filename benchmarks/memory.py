@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(runs, indent=2) + "\n")
     print(table.markdown_table(rows_of(runs), COLUMNS))
     source = options.rows or "joined demo rows"
-    print(f"\n{options.threads} threads; rows: {source}; figures in {out}")
+    print(f"\n{options.threads} thread(s); rows: {source}; figures in {out}")
     return 1 if any("failed" in run for run in runs) else 0
 
 
