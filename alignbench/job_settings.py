@@ -27,6 +27,13 @@ def train_spec(config: dict, variant: str, seed: int) -> dict:
     }
 
 
+def local_model_job_threads(config: dict, cores: int) -> int:
+    """The threads each model job of a local run on ``cores`` gets: the cores shared by the
+    ``compute.parallel_model_jobs`` jobs that run at once (at least one each). The key's schema
+    default, 1, applies where an unvalidated config (a benchmark's) leaves it out."""
+    return max(1, cores // config.get("compute", {}).get("parallel_model_jobs", 1))
+
+
 def model_source_settings(config: dict) -> dict:
     """What decides the base checkpoint: its source's settings and the chat template.
 

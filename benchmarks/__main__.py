@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from alignbench import job_settings
 from benchmarks import dry_run, generation, inputs, peak, scaling, scoring, table, training
 
 DEFAULT_OUT = inputs.REPO / "results" / "bench" / "benchmarks.json"
@@ -70,13 +71,6 @@ def sizes(options: argparse.Namespace, config: dict) -> dict:
     base["train_steps"] = max(1, round(base["train_steps"] * options.scale))
     base["prompts"] = max(1, round(base["prompts"] * options.scale))
     return base
-
-
-def job_threads(cores: int, config: dict) -> int:
-    """The threads a local run on ``cores`` gives each model job (workflow/rules/common.smk:
-    ``model_job_threads``): the cores shared by ``compute.parallel_model_jobs`` jobs at once."""
-    # The schema's default is 1 (a config that leaves the key out runs one job at a time).
-    return max(1, cores // config.get("compute", {}).get("parallel_model_jobs", 1))
 
 
 def machine(cores: int, threads: int) -> dict:
@@ -208,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     config = inputs.load_config(options.config)
     if options.threads is None:
-        options.threads = job_threads(options.cores, config)
+        options.threads = job_settings.local_model_job_threads(config, options.cores)
     torch.set_num_threads(options.threads)
     size = sizes(options, config)
     results = {"machine": machine(options.cores, options.threads), "quick": options.quick}

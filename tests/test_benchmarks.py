@@ -173,15 +173,16 @@ def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
     [(2, {"parallel_model_jobs": 2}, 1), (8, {"parallel_model_jobs": 3}, 2), (2, {}, 2)],
 )
 def test_threads_default_to_what_a_local_run_gives_each_model_job(cores, compute, threads):
-    from benchmarks.__main__ import job_threads, parse_arguments
+    from alignbench.job_settings import local_model_job_threads
+    from benchmarks.__main__ import parse_arguments
 
     assert parse_arguments(["--cores", str(cores)]).threads is None  # decided from the config
-    assert job_threads(cores, {"compute": compute}) == threads
+    assert local_model_job_threads({"compute": compute}, cores) == threads
 
 
 def test_the_demo_config_benchmarks_on_the_threads_its_jobs_get():
+    from alignbench.job_settings import local_model_job_threads
     from benchmarks import inputs
-    from benchmarks.__main__ import job_threads
 
     # Two model jobs at once on the README's two cores: one thread each.
-    assert job_threads(2, inputs.load_config()) == 1
+    assert local_model_job_threads(inputs.load_config(), 2) == 1

@@ -130,7 +130,7 @@ MODEL_JOB_THREADS_REMOTE = 4
 def model_job_threads(wildcards):
     if not workflow.local_exec:
         return MODEL_JOB_THREADS_REMOTE
-    return max(1, workflow.cores // config["compute"]["parallel_model_jobs"])
+    return job_settings.local_model_job_threads(config, workflow.cores)
 
 
 GPUS = config["compute"]["gpus"]
