@@ -6,69 +6,22 @@ position for the demo model, 128,256 for Llama-3.2-1B), then takes a contiguous 
 half for its NLL term and a log-softmax over all of it for the sequence log-probabilities; each of
 these copies, and its gradient, lives until the backward pass. With activation checkpointing on,
 they are most of ORPO's peak memory at long rows: at 768 tokens on the demo model, batch 4, ORPO
-peaked at 7.3 GB with TRL's forward pass, 5.4 GB with this one and 3.6 GB with every batch chunked
-(``python -m benchmarks.memory``; README, "Training memory at real lengths").
+peaked at 7.3 GB with TRL's forward pass and 3.6 GB with an earlier version of this one that
+computed the logits in checkpointed chunks (``python -m benchmarks.memory``; README, "Training
+memory at real lengths"); the present one keeps even less until the backward pass.
 
 Here the model's own forward computes no logits and returns the decoder's last hidden states;
 the log-probability of each next token ORPO uses (not those of padding or of the rejected rows'
-prompts) is computed from them by the model's output layer, in chunks of positions when a batch is
-large, each chunk's logits recomputed in the backward pass (``torch.utils.checkpoint``), so at
-most one chunk's logits exist at a time. The loss terms are TRL's: the NLL of the chosen sequences
+prompts) is computed from them by the model's output layer a few rows at a time, the gradient
+taken in the same pass (``alignbench.train.token_logprobs``), so that no row of logits outlives
+its chunk. The loss terms are TRL's: the NLL of the chosen sequences
 over prompt and answer, the average log-probability of each sequence's answer. The logged mean
 logits are taken over the answer tokens, where TRL's include prompts and padding.
 """
 
 from __future__ import annotations
 
-# Positions whose logits are computed at once: 1,024 x 128,256 fp32 logits are 0.5 GB.
-CHUNK_TOKENS = 1024
-# Up to this many bytes of fp32 logits a batch is computed in one piece, and the backward pass
-# recomputes nothing: chunking every batch made the demo's ORPO loop 107 s instead of 88 s (TRL's
-# own: 88 s), where its batches of ~1,600 positions hold 0.3 GB of logits.
-WHOLE_BATCH_LOGITS_BYTES = 1 << 30
-
-
-def _chunk_logps(head, hidden, targets):
-    """Log-probabilities of ``targets`` and the sum of each position's logits (for logging)."""
-    logits = head(hidden).float()
-    logps = logits.log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-    return logps, logits.detach().sum(-1)
-
-
-def next_token_logps(
-    head,
-    hidden,
-    targets,
-    chunk_tokens: int = CHUNK_TOKENS,
-    whole_batch_bytes: int = WHOLE_BATCH_LOGITS_BYTES,
-):
-    """Log-probability of ``targets[b, t]`` given ``hidden[b, t]`` under the output layer
-    ``head``, and the sum over the vocabulary of each position's logits; both shaped like
-    ``targets``. A batch whose logits exceed ``whole_batch_bytes`` is computed in chunks, only
-    one chunk's logits held at a time, in the forward and the backward pass."""
-    import torch
-    from torch.utils.checkpoint import checkpoint
-
-    # Two-dimensional and contiguous: a linear layer on the sliced 3-D hidden states ran as a
-    # batched matmul, ten times slower on CPU in bf16.
-    flat_hidden = hidden.reshape(-1, hidden.shape[-1]).contiguous()
-    flat_targets = targets.reshape(-1)
-    if flat_targets.numel() * head.weight.shape[0] * 4 <= whole_batch_bytes:
-        logps, logit_sums = _chunk_logps(head, flat_hidden, flat_targets)
-        return logps.view_as(targets), logit_sums.view_as(targets)
-    logps, logit_sums = [], []
-    for start in range(0, flat_targets.numel(), chunk_tokens):
-        end = start + chunk_tokens
-        chunk = checkpoint(
-            _chunk_logps,
-            head,
-            flat_hidden[start:end],
-            flat_targets[start:end],
-            use_reentrant=False,
-        )
-        logps.append(chunk[0])
-        logit_sums.append(chunk[1])
-    return torch.cat(logps).view_as(targets), torch.cat(logit_sums).view_as(targets)
+from alignbench.train.token_logprobs import next_token_logps
 
 
 def needed_positions(attention_mask, labels, len_chosen: int):
