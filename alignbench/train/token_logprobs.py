@@ -16,9 +16,9 @@ logits held in memory: a fp32 copy of the logits, a log-softmax, its backward pa
 its gradient, each a pass over positions x 49,152 values for the demo model; here each chunk of
 rows is log-softmaxed and exponentiated while it is in the cache. Until the backward pass, one
 hidden-size vector per position is kept instead of a row of logits. Forward and backward over
-300 positions of a 576 x 49,152 bf16 output layer under autocast (one thread, weights scaled so
-that log-probabilities reach below -87, as a trained model's do) took 141-146 ms, against
-217-226 ms for a log-softmax over the full logits (three interleaved repeats each). In the demo's
+300 positions of demo rows through the demo model's own output layer (576 x 49,152, bf16 under
+autocast, one thread) took 140-144 ms, against 210-265 ms for a log-softmax over the full
+logits (three interleaved repeats each, another job on the second core). In the demo's
 ORPO training (32 rows, one thread) the output layer's work took 1.5-1.8 s of a 13-16 s loop.
 ``tests/test_token_logprobs.py`` checks values and gradients against autograd's.
 """
@@ -85,7 +85,8 @@ def _autograd_function():
                     target_logits - chunk_logps
                 )
                 # exp() below -87 gives subnormal floats, which CPUs compute 15-30x slower
-                # (60-120 vs 3.7 ms on 85 x 49,152); probabilities under e^-80 change no sum.
+                # (60-120 vs 3.7 ms on 85 x 49,152). The demo model's log-probabilities stay
+                # above -53, a sharper model's need not; probabilities under e^-80 change no sum.
                 # They are written in the products' dtype, over the logits, no longer needed.
                 probs = torch.exp(log_probs.clamp_(min=LOG_PROB_FLOOR), out=logits)
                 direction[start:end] = weight[targets[start:end]].float() - (probs @ weight).float()
