@@ -29,9 +29,8 @@ from __future__ import annotations
 # (4M fp32 values, 16 MB: 85 rows of the demo model's 49,152 logits, 32 of Llama-3.2-1B's
 # 128,256; 64- and 128-row chunks were fastest for the demo model, 16 rows and 400 slower).
 # A GPU's products need more rows per call to run at speed, and it has the memory.
-CHUNK_LOGITS = {"cpu": 1 << 22}
+CPU_CHUNK_LOGITS = 1 << 22
 GPU_CHUNK_LOGITS = 1 << 26
-
 
 # Log-probabilities are raised to this before exponentiating (e^-80 ~ 1.8e-35; the smallest
 # normal float is 1.2e-38).
@@ -40,7 +39,8 @@ LOG_PROB_FLOOR = -80.0
 
 def chunk_rows(device, vocabulary: int) -> int:
     """Positions per chunk on ``device`` for an output layer of ``vocabulary`` rows."""
-    return max(1, CHUNK_LOGITS.get(device.type, GPU_CHUNK_LOGITS) // vocabulary)
+    logits = CPU_CHUNK_LOGITS if device.type == "cpu" else GPU_CHUNK_LOGITS
+    return max(1, logits // vocabulary)
 
 
 def _autograd_function():
