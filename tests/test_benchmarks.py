@@ -3,7 +3,7 @@
 import pytest
 
 from alignbench.data.demo import generate_demo_rows
-from benchmarks import dry_run, generation, peak, scaling, scoring, table, training
+from benchmarks import dry_run, generation, output_layer, peak, scaling, scoring, table, training
 from tests.factories import make_spec
 
 
@@ -100,6 +100,22 @@ def test_preference_scoring_rate(tiny_model, demo_rows):
     model, tokenizer = tiny_model
     scores = scoring.score_pairs(model, tokenizer, demo_rows[:4], batch_size=2)
     assert scores["pairs"] == 4 and scores["pairs_per_second"] > 0
+
+
+def test_output_layer_ways_agree_with_the_full_log_softmax():
+    import torch
+
+    torch.manual_seed(0)
+    weight = torch.randn(500, 16).to(torch.bfloat16)
+    hidden, targets = torch.randn(30, 16), torch.randint(0, 500, (30,))
+    rows = output_layer.measure(hidden, targets, weight, repeats=2)
+
+    assert [row[0] for row in rows] == list(output_layer.implementations())
+    assert [row[0] for row in rows][0] == "full log-softmax"
+    for name, best, median, logp_difference, grad_difference in rows:
+        assert float(best) <= float(median), name
+        # The same bf16 logits everywhere; gradients rounded at different places.
+        assert float(logp_difference) < 1e-4 and float(grad_difference) < 5e-2, name
 
 
 def test_matmul_peak_is_positive():

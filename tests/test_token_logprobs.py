@@ -4,7 +4,13 @@ through a full log-softmax, values and gradients, for any loss built on them."""
 import pytest
 import torch
 
-from alignbench.train.token_logprobs import chunk_rows, next_token_logps, takes_the_shortcut
+from alignbench.train.token_logprobs import (
+    EXTRA_OUTPUTS,
+    chunk_rows,
+    next_token_logps,
+    takes_the_shortcut,
+    token_statistics,
+)
 
 
 def frozen_head(hidden_size=8, vocabulary=50, bias=False):
@@ -84,3 +90,43 @@ def test_chunks_hold_a_bounded_number_of_logits():
     assert chunk_rows(cpu, 128_256) >= 16
     assert chunk_rows(cpu, 1 << 30) == 1
     assert chunk_rows(torch.device("cuda"), 128_256) > chunk_rows(cpu, 128_256)
+
+
+def test_the_extra_outputs_match_their_definitions():
+    head = frozen_head(8, 50)
+    # Two identical rows of the output layer: tied maxima, of which argmax picks the first.
+    head.weight[7] = head.weight[3] = 3 * head.weight[3]
+    hidden = torch.randn(21, 8, requires_grad=True)
+    hidden.data[:4] = head.weight[3]  # positions where tokens 3 and 7 tie for the maximum
+    targets = torch.randint(0, 50, (21,))
+    targets[:2], targets[2:4] = 3, 7
+
+    statistics = token_statistics(hidden, head.weight, targets, EXTRA_OUTPUTS, rows_per_chunk=5)
+
+    logits = head(hidden).detach().float()
+    log_probs = logits.log_softmax(-1)
+    torch.testing.assert_close(statistics.entropy, -(log_probs.exp() * log_probs).sum(-1))
+    torch.testing.assert_close(
+        statistics.log_sum_sq_probs, (2 * log_probs).exp().sum(-1).log(), rtol=1e-5, atol=1e-5
+    )
+    assert torch.equal(statistics.is_top1, logits.argmax(-1) == targets)
+    assert statistics.is_top1[:2].all() and not statistics.is_top1[2:4].any()
+    assert not statistics.log_sum_sq_probs.requires_grad
+
+
+def test_without_gradient_the_values_are_the_same():
+    head = frozen_head()
+    hidden = torch.randn(21, 8, requires_grad=True)
+    targets = torch.randint(0, 50, (21,))
+    with_gradient = token_statistics(hidden, head.weight, targets, EXTRA_OUTPUTS, 5)
+    with torch.no_grad():
+        without = token_statistics(hidden, head.weight, targets, EXTRA_OUTPUTS, 5)
+    for got, expected in zip(without, with_gradient, strict=True):
+        torch.testing.assert_close(got, expected.detach())
+    assert not without.logps.requires_grad
+
+
+def test_an_unknown_output_is_refused():
+    head = frozen_head()
+    with pytest.raises(ValueError, match="unknown per-position outputs"):
+        token_statistics(torch.randn(2, 8), head.weight, torch.tensor([1, 2]), ("perplexity",))

@@ -23,9 +23,9 @@ class Method:
 def _sft():
     from trl import SFTConfig, SFTTrainer
 
-    from alignbench.train.fused_head import score_labelled_positions_on_cpu
+    from alignbench.train.fused_head import lean_fused_head_on_cpu
 
-    score_labelled_positions_on_cpu()
+    lean_fused_head_on_cpu()
     return SFTTrainer, SFTConfig
 
 
@@ -41,10 +41,10 @@ def _orpo():
 def _dpo():
     from trl import DPOConfig, DPOTrainer
 
-    from alignbench.train.fused_head import score_labelled_positions_on_cpu
+    from alignbench.train.fused_head import lean_fused_head_on_cpu
     from alignbench.train.length_grouping import length_grouped
 
-    score_labelled_positions_on_cpu()
+    lean_fused_head_on_cpu()
     return length_grouped(DPOTrainer), DPOConfig
 
 
@@ -52,9 +52,10 @@ def _dpo():
 # ORPO adds the odds-ratio term on chosen vs rejected and needs no reference model; its forward
 # pass computes the output layer in chunks (alignbench.train.lean_orpo).
 # DPO's reference is the starting point itself: TRL disables the new adapter to get it.
-# SFT and DPO score tokens with TRL's fused output layer, on CPU only where labels are
-# (alignbench.train.fused_head). `train_sampling_strategy: group_by_length` batches rows of
-# similar length for every method (alignbench.train.length_grouping).
+# SFT and DPO score tokens with TRL's fused output layer, on CPU only where labels are and with
+# the gradient taken in the forward pass (alignbench.train.fused_head).
+# `train_sampling_strategy: group_by_length` batches rows of similar length for every method
+# (alignbench.train.length_grouping).
 METHODS = {
     "sft": Method("sft", to_prompt_completion, _sft),
     "orpo": Method("orpo", to_preference, _orpo),
