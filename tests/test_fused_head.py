@@ -153,3 +153,19 @@ def test_a_loss_on_the_entropy_fails_instead_of_training_wrongly(tiny_model_dir,
     out = model(**tiny_batch(model), fused_lm_head=True)
     with pytest.raises(RuntimeError, match="Detach the entropy"):
         (out.loss + out.entropy.sum()).backward()
+
+
+@pytest.mark.parametrize(
+    ("name", "swap"),
+    [
+        ("_use_triton", score_labelled_positions_on_cpu),
+        ("_ChunkedLogProbFunction", take_gradient_in_forward_pass_on_cpu),
+    ],
+)
+def test_a_trl_without_the_name_is_left_alone_with_a_warning(
+    trl_as_installed, monkeypatch, caplog, name, swap
+):
+    monkeypatch.delattr(trl_as_installed, name)
+    assert not swap()
+    assert not hasattr(trl_as_installed, name)
+    assert f"trl.trainer.utils has no {name}" in caplog.text

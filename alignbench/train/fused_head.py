@@ -54,18 +54,9 @@ def score_labelled_positions_on_cpu() -> bool:
     """Make TRL's fused output layer skip unlabelled positions on CPU too; idempotent. Returns
     whether it applies (False, with a warning, if the installed TRL decides elsewhere: training
     is then correct, only slower on CPU)."""
-    from trl.trainer import utils
-
-    decide = getattr(utils, "_use_triton", None)
-    if decide is None:
-        log.warning(
-            "trl.trainer.utils has no _use_triton: the fused output layer will project every "
-            "position on CPU (correct, slower); see alignbench/train/fused_head.py."
-        )
-        return False
-    if not getattr(decide, "compacts_on_cpu", False):
-        utils._use_triton = compact_on_cpu(decide)
-    return True
+    return _swap_trl_name(
+        "_use_triton", compact_on_cpu, "compacts_on_cpu", "project every position on CPU"
+    )
 
 
 def takes_forward_gradient(hidden, weight, bias, temperature, softcap, logit_scale) -> bool:
@@ -128,17 +119,30 @@ def take_gradient_in_forward_pass_on_cpu() -> bool:
     """Make TRL's fused output layer take the gradient in the forward pass on CPU; idempotent.
     Returns whether it applies (False, with a warning, if the installed TRL calls another
     function: training is then correct, only slower on CPU)."""
+    return _swap_trl_name(
+        "_ChunkedLogProbFunction",
+        forward_gradient_on_cpu,
+        "takes_gradient_in_forward_pass",
+        "keep its own backward pass on CPU",
+    )
+
+
+def _swap_trl_name(name: str, replacement_for, marker: str, otherwise: str) -> bool:
+    """Bind ``name`` in ``trl.trainer.utils`` to ``replacement_for(what it was)`` unless the
+    binding already carries ``marker``; warn and return False if TRL has no such name."""
     from trl.trainer import utils
 
-    function = getattr(utils, "_ChunkedLogProbFunction", None)
-    if function is None:
+    current = getattr(utils, name, None)
+    if current is None:
         log.warning(
-            "trl.trainer.utils has no _ChunkedLogProbFunction: TRL's fused output layer keeps "
-            "its own backward pass on CPU (correct, slower); see alignbench/train/fused_head.py."
+            "trl.trainer.utils has no %s: TRL's fused output layer will %s (correct, slower); "
+            "see alignbench/train/fused_head.py.",
+            name,
+            otherwise,
         )
         return False
-    if not getattr(function, "takes_gradient_in_forward_pass", False):
-        utils._ChunkedLogProbFunction = forward_gradient_on_cpu(function)
+    if not getattr(current, marker, False):
+        setattr(utils, name, replacement_for(current))
     return True
 
 
