@@ -1,8 +1,10 @@
 # The checks that need the model stack (TRL, torch, the base model's modules), as the first model
 # job: a few seconds, on the same kind of machine and in the same environment as training. Its
-# priority makes it the first job Snakemake starts once the base model is ready: model jobs,
-# which take every core of a local run, cannot start beside it, and when it fails Snakemake
-# starts nothing else. On a cluster, jobs that became ready with it may be submitted together.
+# priority makes it the first job Snakemake starts once the base model is ready, and it takes
+# every core of a local run, so that no model job starts beside it (with
+# compute.parallel_model_jobs above 1 a training job did, and failed on the setting the check had
+# just reported); when it fails Snakemake starts nothing else. On a cluster, jobs that became
+# ready with it may be submitted together.
 
 
 rule check_setup:
@@ -13,6 +15,7 @@ rule check_setup:
     log:
         "results/logs/check_setup.log",
     priority: 100
+    threads: every_local_core
     conda:
         MODELS_ENV
     resources:

@@ -133,6 +133,12 @@ def model_job_threads(wildcards):
     return job_settings.local_model_job_threads(config, workflow.cores)
 
 
+def every_local_core(wildcards):
+    """All of a local run's cores, so that no other job runs beside this one; one on a
+    scheduler."""
+    return workflow.cores if workflow.local_exec else 1
+
+
 GPUS = config["compute"]["gpus"]
 
 
