@@ -102,7 +102,7 @@ def test_preference_scoring_rate(tiny_model, demo_rows):
     assert scores["pairs"] == 4 and scores["pairs_per_second"] > 0
 
 
-def test_output_layer_ways_agree_with_the_full_log_softmax():
+def test_output_layer_ways_are_timed_and_checked_against_fp64():
     import torch
 
     torch.manual_seed(0)
@@ -111,11 +111,16 @@ def test_output_layer_ways_agree_with_the_full_log_softmax():
     rows = output_layer.measure(hidden, targets, weight, repeats=2)
 
     assert [row[0] for row in rows] == list(output_layer.implementations())
-    assert [row[0] for row in rows][0] == "full log-softmax"
-    for name, best, median, logp_difference, grad_difference in rows:
+    errors = {}
+    for name, best, median, logp_error, grad_error in rows:
         assert float(best) <= float(median), name
-        # The same bf16 logits everywhere; gradients rounded at different places.
-        assert float(logp_difference) < 1e-4 and float(grad_difference) < 5e-2, name
+        errors[name] = float(logp_error), float(grad_error.rstrip("%")) / 100
+    # bf16 logits everywhere: every way is as far from fp64 as the full log-softmax, give or take.
+    full_logp_error, full_grad_error = errors["full log-softmax"]
+    assert 0 < full_grad_error < 0.05
+    for name, (logp_error, grad_error) in errors.items():
+        assert logp_error <= 2 * full_logp_error + 1e-4, name
+        assert grad_error <= 2 * full_grad_error, name
 
 
 def test_matmul_peak_is_positive():
