@@ -15,9 +15,9 @@ rule check_setup:
     log:
         "results/logs/check_setup.log",
     priority: 100
-    threads: every_local_core
     conda:
         MODELS_ENV
+    threads: every_local_core
     resources:
         gpu=GPUS,
         runtime=10,
