@@ -137,3 +137,25 @@ def test_the_workflow_stops_at_the_setup_check_before_training(tmp_path, tiny_mo
     assert "lora.target_modules: 'qkv_projx'" in log
     logs = workdir / "results" / "logs"
     assert not any((logs / stage).exists() for stage in ("train", "generate", "score_preferences"))
+
+
+@pytest.mark.parametrize("profile", ["default", "gpu"])
+def test_local_profiles_give_the_setup_check_every_model_job_slot(profile):
+    """The check holds MODEL_JOB_SLOTS (common.smk) and each model job one: the local profiles
+    must offer exactly that many, or the check would not exclude them (fewer: it would wait for
+    them; more: they would run beside it)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    common = (root / "workflow" / "rules" / "common.smk").read_text()
+    slots = int(re.search(r"^MODEL_JOB_SLOTS = (\d+)$", common, re.MULTILINE).group(1))
+    settings = yaml.safe_load((root / "profiles" / profile / "config.yaml").read_text())
+    offered = dict(entry.split("=") for entry in settings["resources"])
+    assert int(offered["model_job_slots"]) == slots
+    rules = {path.stem: path.read_text() for path in (root / "workflow" / "rules").glob("*.smk")}
+    assert "model_job_slots=MODEL_JOB_SLOTS" in rules["checks"]
+    for stage in ("train", "generate", "score"):
+        assert "model_job_slots=1," in rules[stage], stage

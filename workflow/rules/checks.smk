@@ -1,7 +1,7 @@
 # The checks that need the model stack (TRL, torch, the base model's modules), as the first model
 # job: a few seconds, on the same kind of machine and in the same environment as training. Its
-# priority makes it the first job Snakemake starts once the base model is ready, and it takes
-# every core of a local run, so that no model job starts beside it (with
+# priority makes it the first job Snakemake starts once the base model is ready, and it holds
+# every model job slot (common.smk), so that no model job starts beside it (with
 # compute.parallel_model_jobs above 1 a training job did, and failed on the setting the check had
 # just reported); when it fails Snakemake starts nothing else. On a cluster, jobs that became
 # ready with it may be submitted together.
@@ -17,10 +17,10 @@ rule check_setup:
     priority: 100
     conda:
         MODELS_ENV
-    threads: every_local_core
     resources:
         gpu=GPUS,
         runtime=10,
+        model_job_slots=MODEL_JOB_SLOTS,
     params:
         settings=setup_settings(),
     script:

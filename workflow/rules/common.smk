@@ -133,13 +133,14 @@ def model_job_threads(wildcards):
     return job_settings.local_model_job_threads(config, workflow.cores)
 
 
-def every_local_core(wildcards):
-    """All of a local run's cores, so that no other job runs beside this one; one on a
-    scheduler."""
-    return workflow.cores if workflow.local_exec else 1
-
-
 GPUS = config["compute"]["gpus"]
+
+# A lock between the setup check and the model jobs: each model job takes one of these slots
+# and the check takes them all, so no model job runs beside it, while model jobs run beside each
+# other (as many as their threads allow) and data jobs beside the check. The workflow profiles
+# (profiles/default, profiles/gpu) set the total; without one it is unlimited, and only the
+# check's priority orders it first.
+MODEL_JOB_SLOTS = 64
 
 
 # Escaped: grid point names hold ".", "+" and "=" (orpo@learning_rate=5e-05@beta=0.25).

@@ -19,6 +19,7 @@ rule generate:
     resources:
         mem_mb=8000,
         gpu=GPUS,
+        model_job_slots=1,
         runtime=240,
     params:
         generation=generation_settings(),

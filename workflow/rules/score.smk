@@ -34,6 +34,7 @@ rule score_preferences:
     resources:
         mem_mb=8000,
         gpu=GPUS,
+        model_job_slots=1,
         runtime=120,
     params:
         pairs=config["evaluation"]["preference_pairs"],
@@ -72,6 +73,7 @@ rule score_reward:
     resources:
         mem_mb=8000,
         gpu=GPUS,
+        model_job_slots=1,
         runtime=120,
     params:
         reward_model=REWARD_MODEL,

@@ -39,6 +39,7 @@ rule train:
     resources:
         mem_mb=12000,
         gpu=GPUS,
+        model_job_slots=1,
         runtime=720,
     params:
         launch=training_launcher,
