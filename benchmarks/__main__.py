@@ -146,7 +146,7 @@ def bench_generation(config, base_model, validation, size) -> dict:
     model = load_variant(base_model, [], precision, attention)
     tokenizer = load_tokenizer(base_model)
     generation.warm_up(model, tokenizer, validation, decoding)
-    # The batching check below runs on the 2x prompts (two batches at the demo's batch size).
+    # The batching check below runs on the 2x prompts.
     checked = 2
     runs, checked_records = [], None
     for multiple in MULTIPLES:
@@ -157,6 +157,7 @@ def bench_generation(config, base_model, validation, size) -> dict:
         runs.append({**generation.without_records(run), "precision": precision})
         log(f"generated {len(rows)} prompts in {precision}: {run['seconds']:.1f} s")
     fit = scaling.fit_line([r["prompts"] for r in runs], [r["seconds"] for r in runs])
+    batch_sizes = batch_size_runs(model, tokenizer, rows, decoding, runs[-1])
 
     exact = model if precision == "fp32" else load_variant(base_model, [], "fp32", attention)
     generation.warm_up(exact, tokenizer, validation, decoding)
@@ -183,9 +184,24 @@ def bench_generation(config, base_model, validation, size) -> dict:
             "comparison": comparison,
             "precision_gain": precision_gain,
             "scaling": {"batched": fit},
+            "batch_sizes": batch_sizes,
         },
         "scoring": {**scores, "precision": precision},
     }
+
+
+def batch_size_runs(model, tokenizer, rows, decoding: dict, configured: dict) -> list[dict]:
+    """The largest prompt set at half and twice the configured batch size too, beside the
+    configured one's run (``configured``): whether the setting is near the best here."""
+    chosen = decoding["batch_size"]
+    runs = [configured]
+    for batch_size in (max(1, chosen // 2), chosen * 2):
+        run = generation.timed_generation(
+            model, tokenizer, rows, {**decoding, "batch_size": batch_size}
+        )
+        runs.append(generation.without_records(run))
+        log(f"generated {len(rows)} prompts at batch {batch_size}: {run['seconds']:.1f} s")
+    return sorted(runs, key=lambda run: run["batch_size"])
 
 
 def log(message: str) -> None:

@@ -81,6 +81,24 @@ def generation_rows(results: dict) -> list[tuple]:
         ("generation", "batched speed-up", f"{comparison['speedup']:.2f}x", f"{exact}"),
         ("generation", f"{gain['precision']} over fp32, batched", f"{gain['speedup']:.2f}x",
          f"{gain['prompts']} prompts; {gain['answers_differing_from_fp32']} greedy answers differ"),
+        *batch_size_rows(results["generation"].get("batch_sizes", []), configured),
+    ]  # fmt: skip
+
+
+def batch_size_rows(runs: list[dict], configured: dict) -> list[tuple]:
+    """One row: the same prompts' generation time at each batch size tried."""
+    if not runs:
+        return []
+
+    def label(run):
+        mark = " (configured)" if run["batch_size"] == configured["batch_size"] else ""
+        return f"{run['batch_size']}{mark}: {run['seconds']:.1f} s"
+
+    times = ", ".join(label(run) for run in runs)
+    best = min(runs, key=lambda run: run["seconds"])
+    return [
+        ("generation", "by batch size", f"best {best['batch_size']}",
+         f"{runs[0]['prompts']} prompts, {configured['precision']}; {times}")
     ]  # fmt: skip
 
 

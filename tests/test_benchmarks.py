@@ -85,6 +85,20 @@ def test_batched_and_single_generation_agree(tiny_model, demo_rows):
     assert comparison["single"]["batch_size"] == 1
 
 
+def test_generation_is_timed_at_half_and_twice_the_configured_batch_size(tiny_model, demo_rows):
+    from benchmarks.__main__ import batch_size_runs
+
+    model, tokenizer = tiny_model
+    decoding = {"max_new_tokens": 3, "batch_size": 2, "do_sample": False}
+    configured = generation.without_records(
+        generation.timed_generation(model, tokenizer, demo_rows[:4], decoding)
+    )
+    runs = batch_size_runs(model, tokenizer, demo_rows[:4], decoding, configured)
+    assert [run["batch_size"] for run in runs] == [1, 2, 4]
+    assert runs[1] is configured
+    assert all(run["prompts"] == 4 and run["seconds"] > 0 for run in runs)
+
+
 def test_differing_generations_fail_the_check():
     first = [{"id": "a", "generation": "5.", "new_tokens": 2}]
     second = [{"id": "a", "generation": "6.", "new_tokens": 2}]
@@ -172,6 +186,11 @@ def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
                 "answers_differing_from_fp32": 1,
             },
             "scaling": {"batched": fit},
+            "batch_sizes": [
+                {"prompts": 4, "batch_size": 2, "seconds": 3.0},
+                {"prompts": 4, "batch_size": 4, "seconds": 2.0},
+                {"prompts": 4, "batch_size": 8, "seconds": 2.5},
+            ],
         },
         "scoring": {"pairs": 4, "batch_size": 2, "pairs_per_second": 3.0},
         "dry_run": {"skipped": "no finished run"},
@@ -185,6 +204,7 @@ def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
     assert "identical" in text and "skipped" in text
     assert "bf16 over fp32, batched" in text and "2.50x" in text
     assert "1 greedy answers differ" in text
+    assert "best 4" in text and "4 (configured): 2.0 s" in text
     with pytest.raises(ValueError):
         table.markdown_table([("too", "few")])
 
