@@ -156,6 +156,17 @@ def test_superlinear_growth_is_flagged():
         scaling.fit_line([1], [1.0])
 
 
+def test_a_failing_dry_run_is_reported_after_one_try(tmp_path):
+    finished = tmp_path / dry_run.FINISHED
+    finished.parent.mkdir(parents=True)
+    finished.write_text("<html></html>")
+    result = dry_run.noop_dry_run(repo=tmp_path)  # no Snakefile here: snakemake fails
+    assert result["returncode"] != 0 and not result["noop"]
+    assert len(result["tries"]) == 1 and result["tail"]
+    row = table.dry_run_rows({"dry_run": result})[0]
+    assert "NOT a no-op" in row[3] and "best of 1" in row[3]
+
+
 def test_dry_run_is_skipped_without_a_finished_run(tmp_path):
     result = dry_run.noop_dry_run(repo=tmp_path)
     assert "no finished run" in result["skipped"]
