@@ -22,8 +22,8 @@ reference pass) the gradient's product is skipped.
 output layer on its own hidden states (bf16 autocast, one thread): for 1,000 positions, 0.50 s
 for the log-probabilities alone (ORPO), 0.55 s with the entropy and top-1 hits TRL's trainers
 log (SFT, DPO), against 0.84 s for a full log-softmax and 3.05 s for TRL's
-``ChunkedLogProbFunction`` (2026-12-03, best of three rounds), all as close to fp64's gradient. ``tests/test_token_logprobs.py``
-checks values and gradients against autograd's.
+``ChunkedLogProbFunction`` (2026-12-03, best of three rounds), all as close to fp64's gradient.
+``tests/test_token_logprobs.py`` checks values and gradients against autograd's.
 """
 
 from __future__ import annotations
