@@ -78,6 +78,28 @@ def test_mean_logprob_matches_a_plain_forward_pass(tiny_model, demo_tokenizer, r
     assert scores["rejected_logprob"] == pytest.approx(expected, abs=1e-4)
 
 
+def test_the_output_layer_sees_only_positions_that_predict_answer_tokens(
+    tiny_model, demo_tokenizer, rows
+):
+    seen = []
+    hook = tiny_model.get_output_embeddings().register_forward_pre_hook(
+        lambda module, args: seen.append(args[0].shape[0])
+    )
+    try:
+        preference_scores(tiny_model, demo_tokenizer, rows, batch_size=4)
+    finally:
+        hook.remove()
+    answers = [
+        len(ids) - start
+        for ids, start in (
+            answer_sequence(demo_tokenizer, row, which)
+            for row in rows
+            for which in ("chosen", "rejected")
+        )
+    ]
+    assert sum(seen) == sum(answers)
+
+
 def test_margin_and_log_odds_ratio_follow_their_definitions(tiny_model, demo_tokenizer, rows):
     def log_odds(lp):
         return lp - math.log1p(-math.exp(lp))

@@ -92,21 +92,27 @@ def map_length_sorted(
 
 
 def mean_answer_logprobs(model, input_ids, attention_mask, prompt_lengths: list[int]) -> list:
-    """Mean log-probability of the tokens after each row's prompt (padding excluded)."""
+    """Mean log-probability of the tokens after each row's prompt (padding excluded).
+
+    The output layer runs only on the positions that predict an answer token: on the demo's
+    held-out pairs the prompts are 73% of the tokens, and a full-vocabulary row of logits for
+    each of their positions (49,152 for the demo model) would be computed for nothing."""
     import torch
 
     device = model.device
-    logits = model(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device)).logits
-    means = []
-    for row, prompt_length in enumerate(prompt_lengths):
-        length = int(attention_mask[row].sum())
-        # The logits at position t predict token t + 1. Only the answer span is normalised:
-        # a full-vocabulary log_softmax over every position of the batch would cost far more.
-        answer_logits = logits[row, prompt_length - 1 : length - 1].float()
-        targets = input_ids[row, prompt_length:length].to(device)
-        token_logprobs = torch.log_softmax(answer_logits, dim=-1).gather(-1, targets[:, None])
-        means.append(float(token_logprobs.mean()))
-    return means
+    input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
+    hidden = model.get_decoder()(input_ids=input_ids, attention_mask=attention_mask)
+    # The hidden state at position t predicts token t + 1.
+    positions = torch.arange(input_ids.shape[1], device=device)
+    starts = torch.tensor(prompt_lengths, device=device)[:, None] - 1
+    ends = attention_mask.sum(-1, keepdim=True) - 1
+    predicting = (positions >= starts) & (positions < ends)
+    logits = model.get_output_embeddings()(hidden.last_hidden_state[predicting]).float()
+    targets = input_ids[:, 1:][predicting[:, :-1]]
+    token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, targets[:, None]).squeeze(-1)
+    # Rows in order, each its own mean (a per-row reduction: the same sums whatever the batch).
+    per_row = torch.split(token_logprobs, predicting.sum(-1).tolist())
+    return [float(row.mean()) for row in per_row]
 
 
 def log_odds(mean_logprob: float) -> float:
