@@ -1,4 +1,4 @@
-"""The output layer alone, three ways: ``python -m benchmarks.output_layer [--positions N]``.
+"""The output layer alone, four ways: ``python -m benchmarks.output_layer [--positions N]``.
 
 Next-token log-probabilities and their gradient (forward and backward) for ``--positions``
 answer positions of demo rows, through the demo model's own output layer (49,152 x 576), as
@@ -13,7 +13,7 @@ rows: their log-probabilities decide how much of a chunk falls below exp()'s nor
   outputs, the gradient taken in the forward pass (what SFT and DPO use on CPU);
 - **forward gradient, log p alone**: the same without the extra outputs (what ORPO uses).
 
-The three are timed in turn, ``--repeats`` rounds, so that drifts of the machine's speed hit
+The four are timed in turn, ``--repeats`` rounds, so that drifts of the machine's speed hit
 them alike; the table gives each one's best and median round, its largest log-probability error
 and the relative (root-mean-square) error of its gradient, both against the same computation in
 fp64.
@@ -33,29 +33,25 @@ COLUMNS = ("implementation", "best ms", "median ms", "log p, max error", "gradie
 
 def demo_hidden_states(positions: int, config: dict, cache) -> tuple:
     """(hidden states, next tokens, output-layer weight in bf16) of the first ``positions``
-    answer positions of the demo's training rows, under the demo model."""
+    answer positions of the demo's training rows (their chosen answers, as preference scoring
+    renders them), under the demo model."""
     import torch
-    from transformers import AutoTokenizer
 
-    from alignbench.data.conversation import prompt_messages, reference_answer
-    from alignbench.models.loading import load_base_model
+    from alignbench.evaluation.preferences import answer_sequence
+    from alignbench.models.loading import load_base_model, load_tokenizer
 
     folder = inputs.base_model(config, cache)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder)
     model = load_base_model(folder, "fp32", "sdpa")
     train, _ = inputs.demo_splits(config, tokenizer)
     hidden, targets = [], []
     with torch.no_grad():
         for row in train:
-            prompt = tokenizer.apply_chat_template(
-                prompt_messages(row), add_generation_prompt=True, tokenize=False
-            )
-            prompt = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-            answer = tokenizer(reference_answer(row), add_special_tokens=False)["input_ids"]
-            ids = torch.tensor([prompt + answer])
-            states = model.model(ids).last_hidden_state[0, len(prompt) - 1 : -1]
-            hidden.append(states)
-            targets.append(ids[0, len(prompt) :])
+            ids, start = answer_sequence(tokenizer, row, "chosen")
+            ids = torch.tensor([ids])
+            # The hidden state at position t predicts token t + 1.
+            hidden.append(model.get_decoder()(ids).last_hidden_state[0, start - 1 : -1])
+            targets.append(ids[0, start:])
             if sum(len(t) for t in targets) >= positions:
                 break
     hidden = torch.cat(hidden)[:positions].contiguous()
@@ -99,7 +95,6 @@ def implementations():
 
 def fp64_reference(hidden, targets, weight) -> tuple:
     """Log-probabilities and their summed gradient computed in fp64: what the errors are of."""
-
     states = hidden.detach().double().requires_grad_()
     logits = states @ weight.double().t()
     logps = logits.log_softmax(-1).gather(-1, targets[:, None]).squeeze(-1)

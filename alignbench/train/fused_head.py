@@ -62,11 +62,11 @@ def score_labelled_positions_on_cpu() -> bool:
 def takes_forward_gradient(hidden, weight, bias, temperature, softcap, logit_scale) -> bool:
     """Whether a call of TRL's function can take the forward-gradient path: on CPU, through a
     frozen floating-point output layer without bias, its logits neither scaled nor capped."""
+    from alignbench.train.token_logprobs import frozen_and_bias_free
+
     return (
         hidden.device.type == "cpu"
-        and bias is None
-        and not weight.requires_grad
-        and weight.is_floating_point()
+        and frozen_and_bias_free(weight, bias)
         and temperature == 1
         and softcap is None
         and logit_scale == 1
