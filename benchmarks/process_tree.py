@@ -4,8 +4,15 @@
 
 `/usr/bin/time -v` reports the largest single process. When Snakemake runs model jobs side by
 side (config `compute.parallel_model_jobs`), the machine holds their sum: this samples the
-resident memory of the whole process tree (psutil) every `interval` seconds and reports both.
+memory of the whole process tree (psutil) every `interval` seconds and reports both.
 A sample can miss a peak shorter than the interval.
+
+Two sums are reported. Resident sizes (RSS) count a page shared by several processes once in
+each: every model job maps the same PyTorch libraries, ~0.7 GB of them resident, so the RSS sum
+overstates what the jobs hold together. The proportional set size (PSS, from the kernel's
+/proc/PID/smaps_rollup) splits each shared page between the processes mapping it, so its sum is
+the memory the tree holds (Linux's Documentation/filesystems/proc.rst). Where PSS cannot be
+read (another OS, another user's process), it is left out of the sum.
 """
 
 import argparse
@@ -28,13 +35,23 @@ def resident_bytes(processes: list[psutil.Process]) -> list[int]:
     return sizes
 
 
+def proportional_bytes(processes: list[psutil.Process]) -> list[int]:
+    """Proportional set size of each process still alive whose PSS the system reports."""
+    sizes = []
+    for process in processes:
+        # Exited while we looked, or no PSS here (AttributeError: not Linux).
+        with contextlib.suppress(psutil.Error, AttributeError):
+            sizes.append(process.memory_full_info().pss)
+    return sizes
+
+
 def measure(command: list[str], interval: float = 0.2) -> dict:
-    """Run ``command``; its exit status, wall seconds and peak resident memory (summed over its
-    process tree, and of its largest process), in GB."""
+    """Run ``command``; its exit status, wall seconds and peak memory in GB: resident and
+    proportional sizes summed over its process tree, and the largest process's resident size."""
     start = time.perf_counter()
     process = subprocess.Popen(command)
     root = psutil.Process(process.pid)
-    peak_total = peak_single = 0
+    peak_total = peak_single = peak_proportional = 0
     while process.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
@@ -43,6 +60,7 @@ def measure(command: list[str], interval: float = 0.2) -> dict:
         sizes = resident_bytes(tree)
         peak_total = max(peak_total, sum(sizes))
         peak_single = max(peak_single, max(sizes, default=0))
+        peak_proportional = max(peak_proportional, sum(proportional_bytes(tree)))
         time.sleep(interval)
     process.wait()
     return {
@@ -50,6 +68,7 @@ def measure(command: list[str], interval: float = 0.2) -> dict:
         "exit_status": process.returncode,
         "wall_seconds": round(time.perf_counter() - start, 1),
         "peak_total_rss_gb": round(peak_total / 1e9, 2),
+        "peak_total_pss_gb": round(peak_proportional / 1e9, 2),
         "peak_single_process_rss_gb": round(peak_single / 1e9, 2),
     }
 

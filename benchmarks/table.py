@@ -118,9 +118,16 @@ def scaling_rows(fits: dict, area: str, unit: str) -> list[tuple]:
 
 def scoring_rows(results: dict) -> list[tuple]:
     scoring = results["scoring"]
+    way = "prompt once per pair" if scoring["shared_prompt"] else "conversations apart"
     return [
         ("scoring", "preference pairs/s", f"{scoring['pairs_per_second']:.2f}",
-         f"{scoring['pairs']} pairs, batch {scoring['batch_size']}, {scoring.get('precision', '')}")
+         f"{scoring['pairs']} pairs, batch {scoring['batch_size']}, "
+         f"{scoring.get('precision', '')}, {way}"),
+        ("scoring", "shared prompt speed-up",
+         f"{scoring['pairs_per_second'] / scoring['apart_pairs_per_second']:.2f}x",
+         f"conversations apart: {scoring['apart_pairs_per_second']:.2f} pairs/s; positions "
+         f"{scoring['positions']} against {scoring['apart_positions']}; log p differ by at most "
+         f"{scoring['max_difference']:.1e}"),
     ]  # fmt: skip
 
 

@@ -114,6 +114,10 @@ def test_preference_scoring_rate(tiny_model, demo_rows):
     model, tokenizer = tiny_model
     scores = scoring.score_pairs(model, tokenizer, demo_rows[:4], batch_size=2)
     assert scores["pairs"] == 4 and scores["pairs_per_second"] > 0
+    assert scores["shared_prompt"] and scores["apart_pairs_per_second"] > 0
+    # Each pair's prompt once instead of twice; the same scores either way.
+    assert scores["positions"] < scores["apart_positions"]
+    assert scores["max_difference"] < 1e-4
 
 
 def test_output_layer_ways_are_timed_and_checked_against_fp64():
@@ -203,14 +207,23 @@ def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
                 {"prompts": 4, "batch_size": 8, "seconds": 2.5},
             ],
         },
-        "scoring": {"pairs": 4, "batch_size": 2, "pairs_per_second": 3.0},
+        "scoring": {
+            "pairs": 4,
+            "batch_size": 2,
+            "shared_prompt": True,
+            "pairs_per_second": 3.0,
+            "apart_pairs_per_second": 2.0,
+            "positions": 300,
+            "apart_positions": 500,
+            "max_difference": 1e-6,
+        },
         "dry_run": {"skipped": "no finished run"},
     }
     text = table.markdown_table(table.result_rows(results))
     lines = text.splitlines()
     assert [c.strip() for c in lines[0].strip("|").split("|")] == list(table.COLUMNS)
     assert all(line.count("|") == len(table.COLUMNS) + 1 for line in lines)
-    for measure in ("matmul bf16", "sft padding share", "dpo achieved FLOP/s", "pairs/s"):
+    for measure in ("matmul bf16", "sft padding share", "dpo achieved FLOP/s", "pairs/s", "1.50x"):
         assert measure in text
     assert "identical" in text and "skipped" in text
     assert "bf16 over fp32, batched" in text and "2.50x" in text

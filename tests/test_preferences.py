@@ -13,6 +13,8 @@ import pytest
 
 from alignbench.evaluation.preferences import (
     answer_sequence,
+    pack_pair,
+    packs_pairs,
     preference_scores,
     summarize_preferences,
 )
@@ -24,6 +26,10 @@ ANSWERS = [
     ("2 + 3 = 5", "23"),
     ("Five", "It is 5 because two plus three makes five."),
     ("5", "4"),
+    # Answers that start alike, and one that is the other's start: packed, the two share more
+    # than the prompt.
+    ("The answer is 5.", "The answer is 4."),
+    ("5", "5 apples, since two plus three is five."),
 ]
 
 
@@ -98,6 +104,77 @@ def test_the_output_layer_sees_only_positions_that_predict_answer_tokens(
         )
     ]
     assert sum(seen) == sum(answers)
+
+
+@pytest.mark.parametrize(
+    ("attention", "precision", "batch_size", "tolerance"),
+    [
+        ("sdpa", "fp32", 1, 1e-5),
+        ("sdpa", "fp32", 3, 1e-5),
+        ("eager", "fp32", 3, 1e-5),  # the demo's
+        # The additive mask in bf16; another shape of the products rounds otherwise in bf16.
+        ("eager", "bf16", 3, 2e-2),
+    ],
+)
+def test_a_pair_packed_in_one_sequence_scores_as_its_two_conversations_apart(
+    tiny_model_dir, demo_tokenizer, rows, attention, precision, batch_size, tolerance
+):
+    from alignbench.models.loading import load_variant
+
+    model = load_variant(tiny_model_dir, [], precision, attention)
+    assert packs_pairs(model)  # what preference_scores does by default
+    packed = preference_scores(model, demo_tokenizer, rows, batch_size, shared_prompt=True)
+    apart = preference_scores(model, demo_tokenizer, rows, batch_size, shared_prompt=False)
+    for p, a in zip(packed, apart, strict=True):
+        for key in ("chosen_logprob", "rejected_logprob", "log_odds_ratio"):
+            assert math.isfinite(p[key])
+            assert p[key] == pytest.approx(a[key], abs=tolerance)
+
+
+def test_a_packed_rejected_answer_sees_the_shared_start_but_not_the_chosen_answer(
+    demo_tokenizer, rows
+):
+    row = rows[5]  # "The answer is 5." against "The answer is 4."
+    chosen, chosen_start = answer_sequence(demo_tokenizer, row, "chosen")
+    rejected, rejected_start = answer_sequence(demo_tokenizer, row, "rejected")
+    pair = pack_pair(demo_tokenizer, row)
+    assert chosen_start < pair.shared < len(chosen)  # the prompt and "The answer is"
+    assert pair.input_ids == chosen + rejected[pair.shared :]
+    assert pair.position_ids[pair.chosen_length :] == list(range(pair.shared, len(rejected)))
+    allowed = pair.attention_allowed(len(pair.input_ids) + 2)  # two padding positions
+    tail = range(pair.chosen_length, len(pair.input_ids))
+    for query in tail:
+        expected = [
+            k < pair.shared or pair.chosen_length <= k <= query for k in range(len(allowed))
+        ]
+        assert allowed[query].tolist() == expected
+    assert allowed[: pair.chosen_length].tolist() == [
+        [k <= q for k in range(len(allowed))] for q in range(pair.chosen_length)
+    ]
+    # Every answer token is predicted from its own conversation's previous token.
+    packed_of_rejected = list(range(pair.shared)) + list(tail)
+    assert pair.rejected_predictions == [
+        (packed_of_rejected[t - 1], rejected[t]) for t in range(rejected_start, len(rejected))
+    ]
+    assert [token for _, token in pair.chosen_predictions] == chosen[chosen_start:]
+
+
+@pytest.mark.parametrize(
+    ("attention", "sliding_window", "packs"),
+    [
+        ("eager", None, True),
+        ("sdpa", None, True),
+        ("flash_attention_2", None, False),
+        ("sdpa", 4096, False),
+    ],
+)
+def test_pairs_are_scored_apart_where_attention_takes_no_custom_mask(
+    attention, sliding_window, packs
+):
+    from types import SimpleNamespace
+
+    config = SimpleNamespace(_attn_implementation=attention, sliding_window=sliding_window)
+    assert packs_pairs(SimpleNamespace(config=config)) is packs
 
 
 def test_margin_and_log_odds_ratio_follow_their_definitions(tiny_model, demo_tokenizer, rows):

@@ -10,6 +10,14 @@ The answer tokens are those of the whole conversation rendered with the chat tem
 rendered prompt, so the end-of-turn token is scored as in training. That split is only valid when
 the rendered prompt is a token prefix of the rendered conversation; it is checked per row.
 
+Both answers of a pair go through the model in one sequence, prompt first and once (a "shared
+prompt" pack, :class:`PackedPair`): the rejected answer's tokens attend to the prompt but not to
+the chosen answer, and take the positions they would have after the prompt alone, so each
+answer's log-probabilities are those of its own conversation. On the demo's held-out pairs this
+computes 1.64x fewer positions than scoring the two conversations apart (the prompts are most of
+the tokens). Attention implementations that take no custom mask (flash-attention) score the
+conversations apart.
+
 Reruns on the same CPU are byte-identical whatever the thread count (tests/test_preferences.py);
 a CPU with another vector instruction set sums in another order (README.md, "Exact reruns").
 """
@@ -17,6 +25,7 @@ a CPU with another vector instruction set sums in another order (README.md, "Exa
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -115,6 +124,99 @@ def mean_answer_logprobs(model, input_ids, attention_mask, prompt_lengths: list[
     return [float(row.mean()) for row in per_row]
 
 
+@dataclass(frozen=True)
+class PackedPair:
+    """A row's chosen and rejected conversations in one sequence: the chosen one, then what of
+    the rejected one follows the tokens both start with (the prompt, and any answer tokens the
+    two share), numbered from where it parts from the chosen one."""
+
+    input_ids: list[int]
+    position_ids: list[int]
+    chosen_length: int  # packed tokens [0, chosen_length) are the chosen conversation
+    shared: int  # its first `shared` tokens are also the rejected conversation's
+    # (position of the hidden state that predicts a token, that token) for each answer token
+    chosen_predictions: list[tuple[int, int]]
+    rejected_predictions: list[tuple[int, int]]
+
+    def attention_allowed(self, width: int):
+        """Which packed positions each position may attend to (True), padded to ``width``:
+        causal, except that the rejected answer's tokens do not see the chosen answer."""
+        import torch
+
+        allowed = torch.ones(width, width, dtype=torch.bool).tril()
+        allowed[self.chosen_length : len(self.input_ids), self.shared : self.chosen_length] = False
+        return allowed
+
+
+def pack_pair(tokenizer, row: dict) -> PackedPair:
+    chosen, chosen_start = answer_sequence(tokenizer, row, "chosen")
+    rejected, rejected_start = answer_sequence(tokenizer, row, "rejected")
+    shared = common_prefix_length(chosen, rejected)
+
+    def packed_position(index: int) -> int:  # of the rejected conversation's token ``index``
+        return index if index < shared else len(chosen) + index - shared
+
+    return PackedPair(
+        input_ids=chosen + rejected[shared:],
+        position_ids=list(range(len(chosen))) + list(range(shared, len(rejected))),
+        chosen_length=len(chosen),
+        shared=shared,
+        # The hidden state at position t predicts token t + 1.
+        chosen_predictions=[(t - 1, chosen[t]) for t in range(chosen_start, len(chosen))],
+        rejected_predictions=[
+            (packed_position(t - 1), rejected[t]) for t in range(rejected_start, len(rejected))
+        ],
+    )
+
+
+def packs_pairs(model) -> bool:
+    """Whether the model's attention takes the custom mask a packed pair needs: eager and SDPA
+    do; flash-attention reads only padding masks, and a sliding window would be replaced."""
+    config = model.config
+    return config._attn_implementation in ("eager", "sdpa") and (
+        getattr(config, "sliding_window", None) is None
+    )
+
+
+def packed_answer_logprobs(model, pairs: list[PackedPair], pad_token_id: int) -> list:
+    """Mean log-probability of each pair's chosen and rejected answer, as (chosen, rejected)."""
+    import torch
+
+    device = model.device
+    width = max(len(pair.input_ids) for pair in pairs)
+    input_ids = torch.full((len(pairs), width), pad_token_id, dtype=torch.long)
+    position_ids = torch.zeros((len(pairs), width), dtype=torch.long)
+    allowed = torch.stack([pair.attention_allowed(width) for pair in pairs])[:, None]
+    for row, pair in enumerate(pairs):
+        input_ids[row, : len(pair.input_ids)] = torch.tensor(pair.input_ids)
+        position_ids[row, : len(pair.position_ids)] = torch.tensor(pair.position_ids)
+    # Padding needs no masking of its own: no real token comes after it, so causality already
+    # hides it from them. The mask is additive, in the dtype the attention computes in.
+    dtype = model.get_input_embeddings().weight.dtype
+    mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
+    hidden = model.get_decoder()(
+        input_ids=input_ids.to(device),
+        attention_mask=mask.to(device),
+        position_ids=position_ids.to(device),
+    ).last_hidden_state
+    predictions = [
+        [(row * width + position, token) for position, token in answer]
+        for row, pair in enumerate(pairs)
+        for answer in (pair.chosen_predictions, pair.rejected_predictions)
+    ]
+    flat = [prediction for answer in predictions for prediction in answer]
+    positions = torch.tensor([position for position, _ in flat], device=device)
+    targets = torch.tensor([token for _, token in flat], device=device)
+    # The output layer only on positions that predict an answer token (a full-vocabulary row
+    # of logits each).
+    logits = model.get_output_embeddings()(hidden.flatten(0, 1)[positions]).float()
+    token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, targets[:, None]).squeeze(-1)
+    means = [
+        float(answer.mean()) for answer in torch.split(token_logprobs, list(map(len, predictions)))
+    ]
+    return list(zip(means[::2], means[1::2], strict=True))
+
+
 def log_odds(mean_logprob: float) -> float:
     """ORPO's log(P / (1 - P)) with P = exp(mean_logprob) < 1.
 
@@ -136,8 +238,33 @@ def pair_scores(row_id: str, chosen_logprob: float, rejected_logprob: float) -> 
     }
 
 
-def preference_scores(model, tokenizer, rows: list[dict], batch_size: int = 8) -> list[dict]:
-    """Score the chosen and rejected answer of every row; one dict per row, in input order."""
+def preference_scores(
+    model, tokenizer, rows: list[dict], batch_size: int = 8, shared_prompt: bool | None = None
+) -> list[dict]:
+    """Score the chosen and rejected answer of every row; one dict per row, in input order.
+
+    ``batch_size`` counts pairs. ``shared_prompt`` packs each pair into one sequence (None:
+    wherever the model's attention allows it, :func:`packs_pairs`); False scores the two
+    conversations as separate sequences. Both give the same scores up to rounding."""
+    import torch
+
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0  # masked anyway
+    if shared_prompt is None:
+        shared_prompt = packs_pairs(model)
+    if not shared_prompt:
+        return separately_scored(model, tokenizer, rows, batch_size, pad_id)
+    pairs = [pack_pair(tokenizer, row) for row in rows]
+    logprobs: list = [None] * len(pairs)
+    for batch in length_sorted_batches([len(p.input_ids) for p in pairs], batch_size):
+        with torch.inference_mode():
+            scored = packed_answer_logprobs(model, [pairs[k] for k in batch], pad_id)
+        for k, pair_logprobs in zip(batch, scored, strict=True):
+            logprobs[k] = pair_logprobs
+    return [pair_scores(row["id"], *logprobs[k]) for k, row in enumerate(rows)]
+
+
+def separately_scored(model, tokenizer, rows: list[dict], batch_size: int, pad_id: int):
+    """:func:`preference_scores` with the chosen and rejected conversations as two sequences."""
     # Sequence 2k is row k's chosen answer, 2k + 1 its rejected one; both go through the same
     # length-sorted batching, so a pair need not share a batch.
     sequences, prompt_lengths = [], []
@@ -151,8 +278,8 @@ def preference_scores(model, tokenizer, rows: list[dict], batch_size: int = 8) -
         lengths = [prompt_lengths[i] for i in indices]
         return mean_answer_logprobs(model, input_ids, attention_mask, lengths)
 
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0  # masked anyway
-    logprobs = map_length_sorted(sequences, batch_size, pad_id, score_batch)
+    # Two sequences per pair.
+    logprobs = map_length_sorted(sequences, 2 * batch_size, pad_id, score_batch)
     return [
         pair_scores(row["id"], logprobs[2 * k], logprobs[2 * k + 1]) for k, row in enumerate(rows)
     ]
