@@ -19,7 +19,9 @@ sys.exit(3)
 
 
 def test_the_peak_counts_every_process_of_the_tree():
-    result = process_tree.measure([sys.executable, "-c", TWO_CHILDREN], interval=0.1)
+    result = process_tree.measure(
+        [sys.executable, "-c", TWO_CHILDREN], interval=0.1, pss_interval=0.5
+    )
     assert result["exit_status"] == 3
     assert result["wall_seconds"] >= 2
     assert 0.3 <= result["peak_single_process_rss_gb"] < 0.45
