@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from alignbench.models.base import EMBEDDED_WHEEL
 
+# The methods that train on chosen/rejected pairs, each pair's prompt computed once or twice.
+PAIR_METHODS = ("orpo", "dpo")
+
 
 def train_spec(config: dict, variant: str, seed: int) -> dict:
     """Every training setting of one run, as one JSON-able dict. Paths are left out: the train
     rule passes its inputs and outputs on the command line."""
     block = config["variants"][variant]
-    return {
+    spec = {
         "variant": variant,
         "method": block["method"],
         "seed": seed,
@@ -25,6 +28,10 @@ def train_spec(config: dict, variant: str, seed: int) -> dict:
         "quantization": config["quantization"],
         "attn_implementation": config["model"]["attn_implementation"],
     }
+    if block["method"] in PAIR_METHODS:
+        # Preference methods only: a change reruns them, not SFT, which it does not affect.
+        spec["shared_prompt"] = config["training"].get("shared_prompt", True)
+    return spec
 
 
 def local_model_job_threads(config: dict, cores: int) -> int:

@@ -34,6 +34,7 @@ def score_pairs(model, tokenizer, rows: list[dict], batch_size: int) -> dict:
     again with each pair's conversations apart; rates, positions and the largest difference."""
     from alignbench.evaluation.preferences import packs_pairs
 
+    packed = packs_pairs(model)
     scores, seconds = timed_scores(model, tokenizer, rows, batch_size, None)
     apart, apart_seconds = timed_scores(model, tokenizer, rows, batch_size, False)
     positions, apart_positions = computed_positions(tokenizer, rows)
@@ -42,11 +43,11 @@ def score_pairs(model, tokenizer, rows: list[dict], batch_size: int) -> dict:
     return {
         "pairs": len(scores),
         "batch_size": batch_size,
-        "shared_prompt": packs_pairs(model),
+        "shared_prompt": packed,
         "seconds": seconds,
         "pairs_per_second": len(scores) / seconds,
         "apart_pairs_per_second": len(apart) / apart_seconds,
-        "positions": positions if packs_pairs(model) else apart_positions,
+        "positions": positions if packed else apart_positions,
         "apart_positions": apart_positions,
         "max_difference": max(abs(s[k] - a[k]) for s, a in pairs for k in keys),
     }

@@ -53,7 +53,8 @@ def training_rows(results: dict) -> list[tuple]:
             ("training", f"{name} real tokens/s", f"{job['real_tokens_per_second']:.0f}",
              f"{job['rows']} rows, {steps} optimiser step{'s' * (steps != 1)}, in the loop"),
             ("training", f"{name} padding share", f"{job['padding_share']:.1%}",
-             f"{job['padded_tokens']} positions computed, {job['real_tokens']} real"),
+             f"{job['padded_tokens']} positions computed, {job['computed_real_tokens']} real"
+             + shared_prompt_note(job)),
             ("training", f"{name} achieved FLOP/s", gflops(job["flops_per_second"]),
              f"{ratio:.1%} of the {job['precision']} peak"),
             ("training", f"{name} outside the loop", f"{job['outside_seconds']:.1f} s",
@@ -61,6 +62,12 @@ def training_rows(results: dict) -> list[tuple]:
              f" + save {job['save_seconds']:.1f} s, of a {job['loop_seconds']:.1f} s loop"),
         ]  # fmt: skip
     return rows
+
+
+def shared_prompt_note(job: dict) -> str:
+    if not job["shared_tokens"]:
+        return ""
+    return f", for {job['real_tokens']} tokens ({job['shared_tokens']} shared by a pair, once)"
 
 
 def generation_rows(results: dict) -> list[tuple]:

@@ -2,8 +2,10 @@
 
 The trainer is the workflow's, built by ``train`` from the same spec the train rule writes; the
 only addition is a probe attached when the trainer is constructed: a callback that times the
-optimiser loop, and a forward pre-hook on the decoder that counts the tokens every forward pass
-actually receives (real ones by the attention mask, padded ones by the tensor's size).
+optimiser loop, a forward pre-hook on the decoder that counts the real tokens of every batch the
+trainer passes (by the attention mask), and one on its first layer that counts the positions the
+layers compute (fewer where ORPO and DPO compute a pair's shared prompt once,
+``training.shared_prompt``). FLOPs count the real positions computed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from alignbench.io import write_jsonl
@@ -23,7 +26,10 @@ from alignbench.io import write_jsonl
 # (DPO's reference pass) 2N. Attention's own FLOPs are left out (short sequences).
 TRAIN_FLOPS_PER_PARAM = 4
 FORWARD_FLOPS_PER_PARAM = 2
-TOKEN_SOURCE = "counted in every forward pass the trainer ran (decoder pre-hook, attention mask)"
+TOKEN_SOURCE = (
+    "counted in every forward pass the trainer ran: tokens at the decoder (attention mask), "
+    "positions computed at its first layer"
+)
 
 
 def train_spec(config: dict, variant: str, seed: int | None = None) -> dict:
@@ -49,9 +55,12 @@ class Probe:
         self.loop_start = self.loop_end = None
         self.steps = 0
         self.parameters = 0
-        # [real, padded] tokens of forward passes with and without gradients.
-        self.trained = [0, 0]
-        self.reference = [0, 0]
+        # Per kind of forward pass (with and without gradients): the conversations' real tokens,
+        # the real and all positions the layers computed (fewer real ones than tokens where a
+        # preference pair's shared prompt was computed once).
+        self.trained = Tally()
+        self.reference = Tally()
+        self._pending = None
 
     def attach(self, trainer) -> None:
         from transformers import TrainerCallback
@@ -68,9 +77,11 @@ class Probe:
 
         trainer.add_callback(LoopTimer())
         # The decoder (the module holding the embeddings and the layers) sees each batch as the
-        # model computes it: after TRL's collation, concatenation and any truncation.
+        # trainer built it: after TRL's collation, concatenation and any truncation. Its first
+        # layer sees what the model computes: pairs packed, where they were.
         decoder = next(m for m in trainer.model.modules() if hasattr(m, "embed_tokens"))
         decoder.register_forward_pre_hook(self.count, with_kwargs=True)
+        decoder.layers[0].register_forward_pre_hook(self.count_computed)
         # The frozen base's size; the LoRA weights are left out (N in the FLOP estimate).
         self.parameters = sum(
             p.numel() for name, p in trainer.model.named_parameters() if "lora_" not in name
@@ -79,16 +90,38 @@ class Probe:
     def count(self, module, args, kwargs) -> None:
         import torch
 
+        from alignbench.train.shared_prompt import right_padded_halves, shared_prefix_lengths
+
         ids = kwargs.get("input_ids", args[0] if args else None)
         if ids is None:
             ids = kwargs["inputs_embeds"][..., 0]
         mask = kwargs.get("attention_mask")
-        padded = ids.numel()
         # A padding-free batch has no 2-D mask: every token in it is real.
-        real = int(mask.sum()) if mask is not None and mask.dim() == 2 else padded
+        real = int(mask.sum()) if mask is not None and mask.dim() == 2 else ids.numel()
+        shared = 0
+        if ids.dim() == 2 and right_padded_halves(ids, mask):
+            shared = int(shared_prefix_lengths(ids, mask).sum())
         tally = self.trained if torch.is_grad_enabled() else self.reference
-        tally[0] += real
-        tally[1] += padded
+        tally.tokens += real
+        self._pending = (tally, ids.shape[0], real, shared)
+
+    def count_computed(self, module, args) -> None:
+        # Activation checkpointing runs the layers again in the backward pass: counted once.
+        if self._pending is None:
+            return
+        tally, rows, real, shared = self._pending
+        self._pending = None
+        hidden = args[0]
+        packed = hidden.shape[0] < rows
+        tally.computed_real += real - shared if packed else real
+        tally.computed += hidden.shape[0] * hidden.shape[1]
+
+
+@dataclass
+class Tally:
+    tokens: int = 0  # real tokens of the conversations the trainer passed
+    computed_real: int = 0  # real positions the layers computed
+    computed: int = 0  # every position the layers computed, padding included
 
 
 @contextlib.contextmanager
@@ -149,9 +182,10 @@ def job_figures(spec: dict, rows: int, probe: Probe, start: float, end: float, a
     from alignbench.models.hardware import resolve_precision
 
     loop = probe.loop_end - probe.loop_start
-    real, padded = probe.trained
-    flops = TRAIN_FLOPS_PER_PARAM * probe.parameters * real
-    flops += FORWARD_FLOPS_PER_PARAM * probe.parameters * probe.reference[0]
+    trained, reference = probe.trained, probe.reference
+    real = trained.tokens
+    flops = TRAIN_FLOPS_PER_PARAM * probe.parameters * trained.computed_real
+    flops += FORWARD_FLOPS_PER_PARAM * probe.parameters * reference.computed_real
     return {
         "variant": spec["variant"],
         "method": spec["method"],
@@ -160,9 +194,13 @@ def job_figures(spec: dict, rows: int, probe: Probe, start: float, end: float, a
         "optimizer_steps": probe.steps,
         "parameters": probe.parameters,
         "real_tokens": real,
-        "padded_tokens": padded,
-        "reference_real_tokens": probe.reference[0],
-        "padding_share": padding_share(real, padded),
+        "computed_real_tokens": trained.computed_real,
+        "padded_tokens": trained.computed,
+        "reference_real_tokens": reference.tokens,
+        "reference_computed_real_tokens": reference.computed_real,
+        # Tokens of a preference pair's shared start, computed once for both conversations.
+        "shared_tokens": trained.tokens - trained.computed_real,
+        "padding_share": padding_share(trained.computed_real, trained.computed),
         "loop_seconds": loop,
         "job_seconds": end - start,
         # Model loading, data tokenisation and trainer set-up; then saving the adapter.

@@ -12,6 +12,7 @@ from snakemake.utils import validate
 from alignbench.evaluation import answers, preferences, reward
 from alignbench.evaluation.aggregate import compare_variants, summarize_variant
 from alignbench.evaluation.rouge import ROUGE_TYPES, mean_scores
+from alignbench.job_settings import PAIR_METHODS
 from alignbench.provenance import collect_provenance
 from alignbench.report.context import build_context
 from alignbench.variants import enabled_variants
@@ -55,7 +56,7 @@ def make_spec(method, variant=None):
     args["max_length"] = 256
     if method != "sft":
         args["beta"] = 0.1
-    return {
+    spec = {
         "variant": variant or method,
         "method": method,
         "seed": 0,
@@ -65,6 +66,9 @@ def make_spec(method, variant=None):
         "quantization": {"load_in_4bit": False},
         "attn_implementation": "sdpa",
     }
+    if method in PAIR_METHODS:
+        spec["shared_prompt"] = True
+    return spec
 
 
 def make_paths(tmp_path, base, train_file, variant, parents=()):

@@ -36,7 +36,8 @@ def training_jobs(tmp_path_factory, tiny_model_dir, demo_rows):
 def test_training_counts_tokens_and_times_the_loop(training_jobs):
     for method, job in training_jobs.items():
         assert job["optimizer_steps"] == 2, method
-        assert 0 < job["real_tokens"] <= job["padded_tokens"]
+        assert 0 < job["computed_real_tokens"] <= job["padded_tokens"]
+        assert job["computed_real_tokens"] == job["real_tokens"] - job["shared_tokens"]
         assert 0 <= job["padding_share"] <= 1
         assert job["real_tokens_per_second"] > 0 and job["flops_per_second"] > 0
         assert 0 < job["loop_seconds"] < job["job_seconds"]
@@ -48,8 +49,12 @@ def test_training_counts_tokens_and_times_the_loop(training_jobs):
     dpo = training_jobs["dpo"]
     assert dpo["reference_real_tokens"] > 0
     assert dpo["flops"] == dpo["parameters"] * (
-        4 * dpo["real_tokens"] + 2 * dpo["reference_real_tokens"]
+        4 * dpo["computed_real_tokens"] + 2 * dpo["reference_computed_real_tokens"]
     )
+    # ORPO and DPO compute each pair's prompt once (the spec's shared_prompt), SFT has no pairs.
+    assert training_jobs["sft"]["shared_tokens"] == 0
+    assert training_jobs["orpo"]["shared_tokens"] > 0 and dpo["shared_tokens"] > 0
+    assert dpo["reference_computed_real_tokens"] < dpo["reference_real_tokens"]
 
 
 def test_the_probe_leaves_the_workflow_trainer_as_it_was(training_jobs):

@@ -33,6 +33,7 @@ from alignbench.data.chat import render_conversation, render_prompt
 from alignbench.data.conversation import prompt_messages
 from alignbench.evaluation.generate import length_sorted_batches
 from alignbench.evaluation.stats import as_dict, estimate_mean
+from alignbench.models.hardware import takes_custom_attention_masks
 
 # A tokenizer may merge the last prompt token with the first answer token (BPE across the
 # boundary); the answer then starts where the two renderings part, as in TRL's DPO. Parting
@@ -170,12 +171,8 @@ def pack_pair(tokenizer, row: dict) -> PackedPair:
 
 
 def packs_pairs(model) -> bool:
-    """Whether the model's attention takes the custom mask a packed pair needs: eager and SDPA
-    do; flash-attention reads only padding masks, and a sliding window would be replaced."""
-    config = model.config
-    return config._attn_implementation in ("eager", "sdpa") and (
-        getattr(config, "sliding_window", None) is None
-    )
+    """Whether the model's attention takes the custom mask a packed pair needs."""
+    return takes_custom_attention_masks(model.config)
 
 
 def packed_answer_logprobs(model, pairs: list[PackedPair], pad_token_id: int) -> list:

@@ -34,8 +34,9 @@ def _orpo():
 
     from alignbench.train.lean_orpo import lean_orpo_trainer
     from alignbench.train.length_grouping import length_grouped
+    from alignbench.train.shared_prompt import prompt_once_trainer
 
-    return lean_orpo_trainer(length_grouped(ORPOTrainer)), ORPOConfig
+    return prompt_once_trainer(lean_orpo_trainer(length_grouped(ORPOTrainer))), ORPOConfig
 
 
 def _dpo():
@@ -43,9 +44,10 @@ def _dpo():
 
     from alignbench.train.fused_head import lean_fused_head_on_cpu
     from alignbench.train.length_grouping import length_grouped
+    from alignbench.train.shared_prompt import prompt_once_trainer
 
     lean_fused_head_on_cpu()
-    return length_grouped(DPOTrainer), DPOConfig
+    return prompt_once_trainer(length_grouped(DPOTrainer)), DPOConfig
 
 
 # SFT learns the chosen answer with loss on its tokens only (prompt/completion format).
@@ -54,6 +56,8 @@ def _dpo():
 # DPO's reference is the starting point itself: TRL disables the new adapter to get it.
 # SFT and DPO score tokens with TRL's fused output layer, on CPU only where labels are and with
 # the gradient taken in the forward pass (alignbench.train.fused_head).
+# ORPO and DPO compute each pair's shared prompt once (`training.shared_prompt`,
+# alignbench.train.shared_prompt).
 # `train_sampling_strategy: group_by_length` batches rows of similar length for every method
 # (alignbench.train.length_grouping).
 METHODS = {

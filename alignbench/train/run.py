@@ -282,6 +282,22 @@ def sort_target_modules(adapter_config: Path) -> None:
         write_json(adapter_config, config)
 
 
+def shared_prompt_summary(trainer) -> str:
+    """How the trainer runs a preference pair's two conversations, for the job's log."""
+    from alignbench.models.hardware import takes_custom_attention_masks
+    from alignbench.train.shared_prompt import decoder_of
+
+    if not trainer.shares_prompts:
+        return "the two conversations apart (training.shared_prompt: false)"
+    config = decoder_of(trainer.model).config
+    if not takes_custom_attention_masks(config):
+        return (
+            f"the two conversations apart: {config._attn_implementation} attention (or a "
+            "sliding window) takes no custom mask"
+        )
+    return "in one sequence each, the shared prompt computed once"
+
+
 def train(spec: dict, paths: TrainPaths) -> Path:
     """Train the adapter described by ``spec`` from and into ``paths``; return the finished
     adapter folder."""
@@ -313,6 +329,9 @@ def train(spec: dict, paths: TrainPaths) -> Path:
         peft_config=lora_config(spec["lora"]),
     )
     check_lora_targets(trainer.model, spec["lora"]["target_modules"])
+    if hasattr(trainer, "shares_prompts"):
+        trainer.shares_prompts = spec.get("shared_prompt", True)
+        log.info("Preference pairs: %s", shared_prompt_summary(trainer))
     autocast_dtype = autocast_weight_dtype(spec)
     if autocast_dtype is not None:
         store_frozen_linear_weights_in(trainer.model, autocast_dtype)
