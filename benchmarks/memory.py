@@ -33,7 +33,7 @@ COLUMNS = (
     "losses",
     "real tokens/s",
     "rows",
-    "tokens real / computed",
+    "tokens / positions computed",
 )
 
 

@@ -166,7 +166,8 @@ def test_nested_command_line_overrides_take_the_schema_types(workdir):
     assert spec["lora"]["r"] == 4
     # Settings only: the files training reads and writes are the train rule's, on its command line.
     settings = {"variant", "method", "seed", "precision", "args", "lora", "quantization"}
-    assert set(spec) == {*settings, "attn_implementation"}
+    # ORPO trains on pairs: whether it computes each pair's prompt once.
+    assert set(spec) == {*settings, "attn_implementation", "shared_prompt"}
 
 
 def test_a_bad_nested_override_names_its_key(workdir):

@@ -60,7 +60,9 @@ def test_one_run_reports_its_peak_memory_and_losses(tmp_path, tiny_model_dir):
     assert "failed" not in run, run.get("failed")
     assert len(run["losses"]) == 1 and run["losses"][0] > 0
     assert run["peak_rss_bytes"] > 100e6  # torch alone is more than that
-    assert 0 < run["real_tokens"] <= run["padded_tokens"] <= 8 * 2 * 96  # chosen + rejected
+    # Each pair's prompt computed once: fewer positions than the two conversations' tokens.
+    assert 0 < run["computed_real_tokens"] <= run["padded_tokens"] <= 8 * 2 * 96
+    assert run["computed_real_tokens"] < run["real_tokens"] <= 8 * 2 * 96  # chosen + rejected
     (row,) = memory.rows_of([run])
     assert row[:3] == ("orpo", 96, "on") and row[3].endswith(" GB")
 

@@ -305,6 +305,10 @@ def train(spec: dict, paths: TrainPaths) -> Path:
 
     method = METHODS[spec["method"]]
     trainer_cls, config_cls = method.trainer_and_config()
+    if hasattr(trainer_cls, "shares_prompts"):
+        # A fresh class per call; set before construction, which may precompute DPO's
+        # reference log-probabilities.
+        trainer_cls.shares_prompts = spec.get("shared_prompt", True)
     adapter_dir = Path(paths.adapter)
     partial = adapter_dir.with_name(adapter_dir.name + ".partial")
     # Under accelerate/torchrun every rank runs this: only the main one clears or keeps the
@@ -330,7 +334,6 @@ def train(spec: dict, paths: TrainPaths) -> Path:
     )
     check_lora_targets(trainer.model, spec["lora"]["target_modules"])
     if hasattr(trainer, "shares_prompts"):
-        trainer.shares_prompts = spec.get("shared_prompt", True)
         log.info("Preference pairs: %s", shared_prompt_summary(trainer))
     autocast_dtype = autocast_weight_dtype(spec)
     if autocast_dtype is not None:
