@@ -152,6 +152,42 @@ DATA_REPORT = {
 }
 
 
+def tiny_preference_trainer(method_name, model_dir, tokenizer, output_dir, attention, **args):
+    """The workflow's trainer for ``method_name`` on the tiny model with a fresh LoRA adapter
+    on q and v, in fp32 (two passes must agree to rounding), on 8 demo rows; ``args`` go to
+    TRL's config (batch size, ...)."""
+    import torch
+    from datasets import Dataset
+    from peft import get_peft_model
+
+    from alignbench.data.demo import generate_demo_rows
+    from alignbench.models.loading import load_base_model
+    from alignbench.train.methods import METHODS
+    from alignbench.train.run import lora_config
+
+    method = METHODS[method_name]
+    torch.manual_seed(0)
+    model = load_base_model(str(model_dir), "fp32", attention)
+    lora = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
+    model = get_peft_model(model, lora_config(lora))
+    trainer_cls, config_cls = method.trainer_and_config()
+    rows = [method.to_example(row) for row in generate_demo_rows(8, seed=3)]
+    config = config_cls(
+        output_dir=str(output_dir),
+        max_length=96,
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        **args,
+    )
+    return trainer_cls(
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+    )
+
+
 def make_config(
     model_source: str = "gguf_embedded",
     drop: tuple[str, ...] = (),

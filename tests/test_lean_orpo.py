@@ -3,37 +3,15 @@
 import pytest
 import torch
 
+from tests.factories import tiny_preference_trainer
+
 
 @pytest.fixture(scope="module")
 def orpo_trainer(tiny_model_dir, demo_tokenizer, tmp_path_factory):
     """A real ORPO trainer (the workflow's class) on the tiny model with a LoRA adapter."""
-    from datasets import Dataset
-    from peft import get_peft_model
-
-    from alignbench.data.demo import generate_demo_rows
-    from alignbench.models.loading import load_base_model
-    from alignbench.train.methods import METHODS
-    from alignbench.train.run import lora_config
-
-    torch.manual_seed(0)
-    model = load_base_model(str(tiny_model_dir), "fp32", "eager")
-    lora = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
-    model = get_peft_model(model, lora_config(lora))
-    trainer_cls, config_cls = METHODS["orpo"].trainer_and_config()
-    rows = [METHODS["orpo"].to_example(row) for row in generate_demo_rows(6, seed=3)]
-    args = config_cls(
-        output_dir=str(tmp_path_factory.mktemp("orpo")),
-        per_device_train_batch_size=3,
-        max_length=96,
-        use_cpu=True,
-        bf16=False,  # fp32 throughout: the two forward passes must agree to rounding
-        report_to="none",
-    )
-    return trainer_cls(
-        model=model,
-        args=args,
-        train_dataset=Dataset.from_list(rows),
-        processing_class=demo_tokenizer,
+    output_dir = tmp_path_factory.mktemp("orpo")
+    return tiny_preference_trainer(
+        "orpo", tiny_model_dir, demo_tokenizer, output_dir, "eager", per_device_train_batch_size=3
     )
 
 

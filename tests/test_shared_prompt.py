@@ -11,6 +11,7 @@ from alignbench.train.shared_prompt import (
     right_padded_halves,
     shared_prefix_lengths,
 )
+from tests.factories import tiny_preference_trainer
 
 # Chosen rows, then their rejected rows: a shared prompt with different answers, one answer the
 # start of the other, two identical conversations, and a pair that shares nothing.
@@ -125,41 +126,21 @@ def test_attention_without_custom_masks_keeps_the_rows_apart():
 @pytest.fixture(scope="module", params=["orpo", "dpo"])
 def preference_trainer(request, tiny_model_dir, demo_tokenizer, tmp_path_factory):
     """The workflow's ORPO or DPO trainer on the tiny model with a LoRA adapter, fp32."""
-    from datasets import Dataset
-    from peft import get_peft_model
-
-    from alignbench.data.demo import generate_demo_rows
-    from alignbench.models.loading import load_base_model
-    from alignbench.train.methods import METHODS
-    from alignbench.train.run import lora_config
-
-    method = METHODS[request.param]
-    torch.manual_seed(0)
-    model = load_base_model(str(tiny_model_dir), "fp32", "sdpa")
-    lora = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
-    model = get_peft_model(model, lora_config(lora))
+    trainer = tiny_preference_trainer(
+        request.param,
+        tiny_model_dir,
+        demo_tokenizer,
+        tmp_path_factory.mktemp(request.param),
+        "sdpa",
+        per_device_train_batch_size=4,
+    )
     # A LoRA adapter starts as the identity; a nudge makes DPO's policy differ from its
     # reference (the adapter disabled), so both passes are checked.
     with torch.no_grad():
-        for name, parameter in model.named_parameters():
+        for name, parameter in trainer.model.named_parameters():
             if "lora_B" in name:
                 parameter.normal_(0, 0.02)
-    trainer_cls, config_cls = method.trainer_and_config()
-    rows = [method.to_example(row) for row in generate_demo_rows(8, seed=3)]
-    args = config_cls(
-        output_dir=str(tmp_path_factory.mktemp(request.param)),
-        per_device_train_batch_size=4,
-        max_length=96,
-        use_cpu=True,
-        bf16=False,
-        report_to="none",
-    )
-    return trainer_cls(
-        model=model,
-        args=args,
-        train_dataset=Dataset.from_list(rows),
-        processing_class=demo_tokenizer,
-    )
+    return trainer
 
 
 def test_orpo_and_dpo_losses_and_gradients_equal_those_of_the_rows_apart(preference_trainer):
