@@ -18,15 +18,14 @@ def timed_scores(model, tokenizer, rows: list[dict], batch_size: int, shared_pro
 
 def computed_positions(tokenizer, rows: list[dict]) -> tuple[int, int]:
     """Token positions the model runs on: packed pairs, and the two conversations apart."""
-    from alignbench.evaluation.preferences import answer_sequence, pack_pair
+    from alignbench.evaluation.preferences import answer_sequence, packed_length
 
-    packed = sum(len(pack_pair(tokenizer, row).input_ids) for row in rows)
-    apart = sum(
-        len(answer_sequence(tokenizer, row, which)[0])
-        for row in rows
+    chosen, rejected = (
+        [answer_sequence(tokenizer, row, which)[0] for row in rows]
         for which in ("chosen", "rejected")
     )
-    return packed, apart
+    packed = sum(map(packed_length, chosen, rejected))
+    return packed, sum(map(len, chosen + rejected))
 
 
 def score_pairs(model, tokenizer, rows: list[dict], batch_size: int) -> dict:

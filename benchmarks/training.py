@@ -90,7 +90,7 @@ class Probe:
     def count(self, module, args, kwargs) -> None:
         import torch
 
-        from alignbench.train.shared_prompt import right_padded_halves, shared_prefix_lengths
+        from alignbench.models.pair_packing import right_padded_halves, shared_prefix_lengths
 
         ids = kwargs.get("input_ids", args[0] if args else None)
         if ids is None:

@@ -13,7 +13,7 @@ import pytest
 
 from alignbench.evaluation.preferences import (
     answer_sequence,
-    pack_pair,
+    packed_length,
     packs_pairs,
     preference_scores,
     summarize_preferences,
@@ -131,32 +131,27 @@ def test_a_pair_packed_in_one_sequence_scores_as_its_two_conversations_apart(
             assert p[key] == pytest.approx(a[key], abs=tolerance)
 
 
-def test_a_packed_rejected_answer_sees_the_shared_start_but_not_the_chosen_answer(
-    demo_tokenizer, rows
+@pytest.mark.parametrize(("shared_prompt", "pairs_per_row"), [(True, 1), (False, 2)])
+def test_the_layers_see_each_pair_packed_or_its_two_conversations(
+    tiny_model, demo_tokenizer, rows, shared_prompt, pairs_per_row
 ):
-    row = rows[5]  # "The answer is 5." against "The answer is 4."
-    chosen, chosen_start = answer_sequence(demo_tokenizer, row, "chosen")
-    rejected, rejected_start = answer_sequence(demo_tokenizer, row, "rejected")
-    pair = pack_pair(demo_tokenizer, row)
-    assert chosen_start < pair.shared < len(chosen)  # the prompt and "The answer is"
-    assert pair.input_ids == chosen + rejected[pair.shared :]
-    assert pair.position_ids[pair.chosen_length :] == list(range(pair.shared, len(rejected)))
-    allowed = pair.attention_allowed(len(pair.input_ids) + 2)  # two padding positions
-    tail = range(pair.chosen_length, len(pair.input_ids))
-    for query in tail:
-        expected = [
-            k < pair.shared or pair.chosen_length <= k <= query for k in range(len(allowed))
-        ]
-        assert allowed[query].tolist() == expected
-    assert allowed[: pair.chosen_length].tolist() == [
-        [k <= q for k in range(len(allowed))] for q in range(pair.chosen_length)
-    ]
-    # Every answer token is predicted from its own conversation's previous token.
-    packed_of_rejected = list(range(pair.shared)) + list(tail)
-    assert pair.rejected_predictions == [
-        (packed_of_rejected[t - 1], rejected[t]) for t in range(rejected_start, len(rejected))
-    ]
-    assert [token for _, token in pair.chosen_predictions] == chosen[chosen_start:]
+    seen = []
+    layer = tiny_model.get_decoder().layers[0]
+    hook = layer.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[:2]))
+    try:
+        preference_scores(tiny_model, demo_tokenizer, rows, len(rows), shared_prompt)
+    finally:
+        hook.remove()
+    chosen, rejected = (
+        [answer_sequence(demo_tokenizer, row, which)[0] for row in rows]
+        for which in ("chosen", "rejected")
+    )
+    if shared_prompt:  # one row per pair, as wide as the widest packed pair
+        width = max(map(packed_length, chosen, rejected))
+        assert width < max(map(len, chosen)) + max(map(len, rejected))
+    else:
+        width = max(map(len, chosen + rejected))
+    assert seen == [(pairs_per_row * len(rows), width)]
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,13 @@ The answer tokens are those of the whole conversation rendered with the chat tem
 rendered prompt, so the end-of-turn token is scored as in training. That split is only valid when
 the rendered prompt is a token prefix of the rendered conversation; it is checked per row.
 
-Both answers of a pair go through the model in one sequence, prompt first and once (a "shared
-prompt" pack, :class:`PackedPair`): the rejected answer's tokens attend to the prompt but not to
-the chosen answer, and take the positions they would have after the prompt alone, so each
-answer's log-probabilities are those of its own conversation. On the demo's held-out pairs this
-computes 1.64x fewer positions than scoring the two conversations apart (the prompts are most of
-the tokens). Attention implementations that take no custom mask (flash-attention) score the
-conversations apart.
+Both answers of a pair go through the model in one sequence, prompt first and once, packed as
+in training (:func:`alignbench.models.pair_packing.prompt_once`): the rejected answer's tokens
+attend to the prompt but not to the chosen answer, and take the positions they would have after
+the prompt alone, so each answer's log-probabilities are those of its own conversation. On the
+demo's held-out pairs this computes 1.64x fewer positions than scoring the two conversations
+apart (the prompts are most of the tokens). Attention implementations that take no custom mask
+(flash-attention) score the conversations apart.
 
 Reruns on the same CPU are byte-identical whatever the thread count (tests/test_preferences.py);
 a CPU with another vector instruction set sums in another order (README.md, "Exact reruns").
@@ -25,7 +25,6 @@ a CPU with another vector instruction set sums in another order (README.md, "Exa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -70,6 +69,19 @@ def answer_sequence(tokenizer, row: dict, which: str) -> tuple[list[int], int]:
     return full_ids, shared
 
 
+def right_padded(sequences: list[list[int]], pad_token_id: int):
+    """Token ids and attention mask of ``sequences`` padded on the right to the longest."""
+    import torch
+
+    width = max(map(len, sequences))
+    input_ids = torch.full((len(sequences), width), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        input_ids[row, : len(sequence)] = torch.tensor(sequence)
+        attention_mask[row, : len(sequence)] = 1
+    return input_ids, attention_mask
+
+
 def map_length_sorted(
     sequences: list[list[int]],
     batch_size: int,
@@ -88,12 +100,7 @@ def map_length_sorted(
 
     results: list = [None] * len(sequences)
     for batch in length_sorted_batches([len(s) for s in sequences], batch_size):
-        width = max(len(sequences[i]) for i in batch)
-        input_ids = torch.full((len(batch), width), pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, index in enumerate(batch):
-            input_ids[row, : len(sequences[index])] = torch.tensor(sequences[index])
-            attention_mask[row, : len(sequences[index])] = 1
+        input_ids, attention_mask = right_padded([sequences[i] for i in batch], pad_token_id)
         with torch.inference_mode():
             scores = score_batch(batch, input_ids, attention_mask)
         for index, score in zip(batch, scores, strict=True):
@@ -125,93 +132,15 @@ def mean_answer_logprobs(model, input_ids, attention_mask, prompt_lengths: list[
     return [float(row.mean()) for row in per_row]
 
 
-@dataclass(frozen=True)
-class PackedPair:
-    """A row's chosen and rejected conversations in one sequence: the chosen one, then what of
-    the rejected one follows the tokens both start with (the prompt, and any answer tokens the
-    two share), numbered from where it parts from the chosen one."""
-
-    input_ids: list[int]
-    position_ids: list[int]
-    chosen_length: int  # packed tokens [0, chosen_length) are the chosen conversation
-    shared: int  # its first `shared` tokens are also the rejected conversation's
-    # (position of the hidden state that predicts a token, that token) for each answer token
-    chosen_predictions: list[tuple[int, int]]
-    rejected_predictions: list[tuple[int, int]]
-
-    def attention_allowed(self, width: int):
-        """Which packed positions each position may attend to (True), padded to ``width``:
-        causal, except that the rejected answer's tokens do not see the chosen answer."""
-        import torch
-
-        allowed = torch.ones(width, width, dtype=torch.bool).tril()
-        allowed[self.chosen_length : len(self.input_ids), self.shared : self.chosen_length] = False
-        return allowed
-
-
-def pack_pair(tokenizer, row: dict) -> PackedPair:
-    chosen, chosen_start = answer_sequence(tokenizer, row, "chosen")
-    rejected, rejected_start = answer_sequence(tokenizer, row, "rejected")
-    shared = common_prefix_length(chosen, rejected)
-
-    def packed_position(index: int) -> int:  # of the rejected conversation's token ``index``
-        return index if index < shared else len(chosen) + index - shared
-
-    return PackedPair(
-        input_ids=chosen + rejected[shared:],
-        position_ids=list(range(len(chosen))) + list(range(shared, len(rejected))),
-        chosen_length=len(chosen),
-        shared=shared,
-        # The hidden state at position t predicts token t + 1.
-        chosen_predictions=[(t - 1, chosen[t]) for t in range(chosen_start, len(chosen))],
-        rejected_predictions=[
-            (packed_position(t - 1), rejected[t]) for t in range(rejected_start, len(rejected))
-        ],
-    )
+def packed_length(chosen: list[int], rejected: list[int]) -> int:
+    """Positions a pair takes in one sequence: the chosen conversation, then what of the
+    rejected one follows the tokens both start with."""
+    return len(chosen) + len(rejected) - common_prefix_length(chosen, rejected)
 
 
 def packs_pairs(model) -> bool:
     """Whether the model's attention takes the custom mask a packed pair needs."""
     return takes_custom_attention_masks(model.config)
-
-
-def packed_answer_logprobs(model, pairs: list[PackedPair], pad_token_id: int) -> list:
-    """Mean log-probability of each pair's chosen and rejected answer, as (chosen, rejected)."""
-    import torch
-
-    device = model.device
-    width = max(len(pair.input_ids) for pair in pairs)
-    input_ids = torch.full((len(pairs), width), pad_token_id, dtype=torch.long)
-    position_ids = torch.zeros((len(pairs), width), dtype=torch.long)
-    allowed = torch.stack([pair.attention_allowed(width) for pair in pairs])[:, None]
-    for row, pair in enumerate(pairs):
-        input_ids[row, : len(pair.input_ids)] = torch.tensor(pair.input_ids)
-        position_ids[row, : len(pair.position_ids)] = torch.tensor(pair.position_ids)
-    # Padding needs no masking of its own: no real token comes after it, so causality already
-    # hides it from them. The mask is additive, in the dtype the attention computes in.
-    dtype = model.get_input_embeddings().weight.dtype
-    mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
-    hidden = model.get_decoder()(
-        input_ids=input_ids.to(device),
-        attention_mask=mask.to(device),
-        position_ids=position_ids.to(device),
-    ).last_hidden_state
-    predictions = [
-        [(row * width + position, token) for position, token in answer]
-        for row, pair in enumerate(pairs)
-        for answer in (pair.chosen_predictions, pair.rejected_predictions)
-    ]
-    flat = [prediction for answer in predictions for prediction in answer]
-    positions = torch.tensor([position for position, _ in flat], device=device)
-    targets = torch.tensor([token for _, token in flat], device=device)
-    # The output layer only on positions that predict an answer token (a full-vocabulary row
-    # of logits each).
-    logits = model.get_output_embeddings()(hidden.flatten(0, 1)[positions]).float()
-    token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, targets[:, None]).squeeze(-1)
-    means = [
-        float(answer.mean()) for answer in torch.split(token_logprobs, list(map(len, predictions)))
-    ]
-    return list(zip(means[::2], means[1::2], strict=True))
 
 
 def log_odds(mean_logprob: float) -> float:
@@ -243,43 +172,37 @@ def preference_scores(
     ``batch_size`` counts pairs. ``shared_prompt`` packs each pair into one sequence (None:
     wherever the model's attention allows it, :func:`packs_pairs`); False scores the two
     conversations as separate sequences. Both give the same scores up to rounding."""
+    import contextlib
+
     import torch
 
+    from alignbench.models.pair_packing import prompt_once
+
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0  # masked anyway
-    if shared_prompt is None:
-        shared_prompt = packs_pairs(model)
-    if not shared_prompt:
-        return separately_scored(model, tokenizer, rows, batch_size, pad_id)
-    pairs = [pack_pair(tokenizer, row) for row in rows]
+    packing = packs_pairs(model) if shared_prompt is None else shared_prompt
+    pairs = [
+        (answer_sequence(tokenizer, row, "chosen"), answer_sequence(tokenizer, row, "rejected"))
+        for row in rows
+    ]
+    # Batches of pairs of similar width: packed, or the longer conversation of the two.
+    widths = [
+        packed_length(chosen, rejected) if packing else max(len(chosen), len(rejected))
+        for (chosen, _), (rejected, _) in pairs
+    ]
     logprobs: list = [None] * len(pairs)
-    for batch in length_sorted_batches([len(p.input_ids) for p in pairs], batch_size):
-        with torch.inference_mode():
-            scored = packed_answer_logprobs(model, [pairs[k] for k in batch], pad_id)
-        for k, pair_logprobs in zip(batch, scored, strict=True):
+    for batch in length_sorted_batches(widths, batch_size):
+        # The batch's chosen conversations, then its rejected ones: the rows prompt_once packs.
+        sequences = [pairs[k][0] for k in batch] + [pairs[k][1] for k in batch]
+        input_ids, attention_mask = right_padded([ids for ids, _ in sequences], pad_id)
+        packed = prompt_once(model.get_decoder()) if packing else contextlib.nullcontext()
+        with torch.inference_mode(), packed:
+            means = mean_answer_logprobs(
+                model, input_ids, attention_mask, [start for _, start in sequences]
+            )
+        chosen, rejected = means[: len(batch)], means[len(batch) :]
+        for k, pair_logprobs in zip(batch, zip(chosen, rejected, strict=True), strict=True):
             logprobs[k] = pair_logprobs
     return [pair_scores(row["id"], *logprobs[k]) for k, row in enumerate(rows)]
-
-
-def separately_scored(model, tokenizer, rows: list[dict], batch_size: int, pad_id: int):
-    """:func:`preference_scores` with the chosen and rejected conversations as two sequences."""
-    # Sequence 2k is row k's chosen answer, 2k + 1 its rejected one; both go through the same
-    # length-sorted batching, so a pair need not share a batch.
-    sequences, prompt_lengths = [], []
-    for row in rows:
-        for which in ("chosen", "rejected"):
-            ids, prompt_length = answer_sequence(tokenizer, row, which)
-            sequences.append(ids)
-            prompt_lengths.append(prompt_length)
-
-    def score_batch(indices, input_ids, attention_mask):
-        lengths = [prompt_lengths[i] for i in indices]
-        return mean_answer_logprobs(model, input_ids, attention_mask, lengths)
-
-    # Two sequences per pair.
-    logprobs = map_length_sorted(sequences, 2 * batch_size, pad_id, score_batch)
-    return [
-        pair_scores(row["id"], logprobs[2 * k], logprobs[2 * k + 1]) for k, row in enumerate(rows)
-    ]
 
 
 def summarize_preferences(per_example: list[dict]) -> dict:

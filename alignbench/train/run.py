@@ -285,7 +285,7 @@ def sort_target_modules(adapter_config: Path) -> None:
 def shared_prompt_summary(trainer) -> str:
     """How the trainer runs a preference pair's two conversations, for the job's log."""
     from alignbench.models.hardware import takes_custom_attention_masks
-    from alignbench.train.shared_prompt import decoder_of
+    from alignbench.models.pair_packing import decoder_of
 
     if not trainer.shares_prompts:
         return "the two conversations apart (training.shared_prompt: false)"
