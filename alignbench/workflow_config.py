@@ -114,3 +114,30 @@ def schema_errors(config: dict, schema: dict) -> list[str]:
             continue
         lines.append(f"{key or 'config'}: {error.message}.")
     return lines
+
+
+def fill_defaults(config: dict, schema: dict) -> None:
+    """Give ``config`` (in place) every default the schema names, at every depth: what
+    Snakemake's ``validate()`` does to a valid config, with the recipe of jsonschema's FAQ
+    (https://python-jsonschema.readthedocs.io/en/latest/faq/), on the schema already loaded.
+
+    ``validate()`` reloads and re-resolves the schema file on every call, a seventh of a no-op
+    dry run here (README.md, "Performance"); the result is the same config
+    (``tests/test_workflow_config.py``). Call it on a config that :func:`schema_errors` passed;
+    a block a default adds is filled in turn."""
+    import copy
+
+    import jsonschema
+    from jsonschema import validators
+
+    check_properties = jsonschema.Draft202012Validator.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        for name, subschema in properties.items():
+            if "default" in subschema:
+                # A copy: the schema's own default object must not become part of the config.
+                instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from check_properties(validator, properties, instance, schema)
+
+    filling = validators.extend(jsonschema.Draft202012Validator, {"properties": set_defaults})
+    filling(schema).validate(config)

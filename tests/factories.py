@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import yaml
-from snakemake.utils import validate
 
 from alignbench.evaluation import answers, preferences, reward
 from alignbench.evaluation.aggregate import compare_variants, summarize_variant
@@ -16,6 +15,7 @@ from alignbench.job_settings import PAIR_METHODS
 from alignbench.provenance import collect_provenance
 from alignbench.report.context import build_context
 from alignbench.variants import enabled_variants
+from alignbench.workflow_config import fill_defaults, schema_errors
 
 
 def make_row(system=False, turns=1):
@@ -194,8 +194,8 @@ def make_config(
     disabled: tuple[str, ...] = (),
     reward_model: str | None = None,
 ) -> dict:
-    """config/config.yaml with two training seeds and the given changes, then validated:
-    validate() fills every default, exactly as the workflow's common.smk does."""
+    """config/config.yaml with two training seeds and the given changes, then validated and
+    given every default, exactly as the workflow's common.smk does."""
     config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     config["model"]["source"] = model_source
     config["training"]["seeds"] = list(SEEDS)
@@ -204,7 +204,10 @@ def make_config(
         config["variants"][name]["enabled"] = False
     for block in drop:
         del config[block]
-    validate(config, str(SCHEMA))
+    schema = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
+    errors = schema_errors(config, schema)
+    assert not errors, errors
+    fill_defaults(config, schema)
     return config
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from alignbench.evaluation.preferences import right_padded
 from alignbench.models.pair_packing import (
     pair_layout,
     prompt_once,
@@ -17,16 +18,6 @@ from alignbench.models.pair_packing import (
 # start of the other, two identical conversations, and a pair that shares nothing.
 CHOSEN = [[5, 6, 7, 8, 9, 10], [5, 6, 7, 1], [11, 12, 13, 14], [40, 41, 42]]
 REJECTED = [[5, 6, 7, 2, 3, 4, 20, 21, 22, 23], [5, 6, 7, 1, 9], [11, 12, 13, 14], [50, 51]]
-
-
-def right_padded(rows: list[list[int]]):
-    width = max(map(len, rows))
-    input_ids = torch.zeros(len(rows), width, dtype=torch.long)
-    attention_mask = torch.zeros(len(rows), width, dtype=torch.long)
-    for i, row in enumerate(rows):
-        input_ids[i, : len(row)] = torch.tensor(row)
-        attention_mask[i, : len(row)] = 1
-    return input_ids, attention_mask
 
 
 def tiny_llama(attention: str):
@@ -46,7 +37,7 @@ def tiny_llama(attention: str):
 
 
 def test_the_layout_shares_the_common_start_and_hides_the_chosen_answer():
-    input_ids, attention_mask = right_padded(CHOSEN + REJECTED)
+    input_ids, attention_mask = right_padded(CHOSEN + REJECTED, 0)
     assert shared_prefix_lengths(input_ids, attention_mask).tolist() == [3, 4, 4, 0]
     layout = pair_layout(input_ids, attention_mask)
     # Pair 0: the chosen conversation, then the rejected one after its 3 shared tokens,
@@ -68,7 +59,7 @@ def test_the_layout_shares_the_common_start_and_hides_the_chosen_answer():
 @pytest.mark.parametrize("attention", ["eager", "sdpa"])
 def test_packed_pairs_give_the_hidden_states_and_gradients_of_rows_apart(attention):
     model = tiny_llama(attention)
-    input_ids, attention_mask = right_padded(CHOSEN + REJECTED)
+    input_ids, attention_mask = right_padded(CHOSEN + REJECTED, 0)
 
     def forward_and_backward():
         model.zero_grad()
@@ -102,7 +93,7 @@ def test_packed_pairs_give_the_hidden_states_and_gradients_of_rows_apart(attenti
 
 def test_batches_that_are_not_two_right_padded_halves_go_through_unchanged():
     model = tiny_llama("eager")
-    input_ids, attention_mask = right_padded(CHOSEN + REJECTED[:3])  # 7 rows
+    input_ids, attention_mask = right_padded(CHOSEN + REJECTED[:3], 0)  # 7 rows
     assert not right_padded_halves(input_ids, attention_mask)
     left_padded = attention_mask.flip(-1)
     assert not right_padded_halves(input_ids[:6], left_padded[:6])

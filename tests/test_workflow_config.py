@@ -1,8 +1,14 @@
+import copy
 import json
+from pathlib import Path
+
+import pytest
+import yaml
 
 from alignbench.workflow_config import (
     canonical,
     coerce_overrides,
+    fill_defaults,
     replace_contents,
     schema_errors,
 )
@@ -78,3 +84,40 @@ def test_schema_errors_are_one_line_each_with_a_suggestion():
         "precision, prompts.",
         "generation.prompts: 'many' is not of type 'integer'.",
     ]
+
+
+CONFIG_DIR = Path(__file__).parents[1] / "config"
+WORKFLOW_SCHEMA = Path(__file__).parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+MINIMAL = {"variants": {"base": {"method": "none"}}}  # every other block from the defaults
+
+
+def read_yaml(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "config_file", ["config.yaml", "paper.yaml", "sweep-demo.yaml", "sweep-paper.yaml", None]
+)
+def test_filled_defaults_are_those_snakemakes_validate_fills(config_file):
+    from snakemake.utils import validate
+
+    config = MINIMAL if config_file is None else read_yaml(CONFIG_DIR / config_file)
+    schema = read_yaml(WORKFLOW_SCHEMA)
+    assert schema_errors(config, schema) == []
+    ours, snakemakes = copy.deepcopy(config), copy.deepcopy(config)
+    fill_defaults(ours, schema)
+    validate(snakemakes, str(WORKFLOW_SCHEMA))
+    assert ours == snakemakes
+    assert ours["generation"]["max_new_tokens"] > 0  # a nested default is there
+
+
+def test_a_filled_config_shares_no_object_with_the_schema():
+    schema = read_yaml(WORKFLOW_SCHEMA)
+    config = copy.deepcopy(MINIMAL)
+    fill_defaults(config, schema)
+    config["lora"]["target_modules"].append("lm_head")
+    config["generation"]["prompts"] = -1
+    again = copy.deepcopy(MINIMAL)
+    fill_defaults(again, schema)
+    assert "lm_head" not in again["lora"]["target_modules"]
+    assert again["generation"]["prompts"] > 0

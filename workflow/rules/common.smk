@@ -10,7 +10,6 @@ import shlex
 
 from snakemake.exceptions import WorkflowError
 from snakemake.settings.types import DeploymentMethod
-from snakemake.utils import validate
 
 import yaml
 
@@ -34,6 +33,7 @@ from alignbench.variants import (
 from alignbench.workflow_config import (
     canonical,
     coerce_overrides,
+    fill_defaults,
     replace_contents,
     schema_errors,
 )
@@ -49,7 +49,7 @@ def check_config():
     coerce_overrides(config, workflow.config_settings.overwrite_config, schema)
     errors = schema_errors(config, schema)
     if not errors:
-        validate(config, SCHEMA_FILE)  # fills in the defaults
+        fill_defaults(config, schema)
         errors = path_errors(config)
         try:
             # Each grid point becomes a variant of its own (alignbench.sweeps), checked as one.
