@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from alignbench.models.pair_packing import decoder_of
 from tests.factories import tiny_preference_trainer
 
 
@@ -63,6 +64,20 @@ def test_orpo_and_dpo_losses_and_gradients_equal_those_of_the_rows_apart(prefere
 
 
 def decoder_layers(model):
-    from alignbench.models.pair_packing import decoder_of
-
     return decoder_of(model).layers
+
+
+def test_the_decoder_is_not_asked_for_every_layers_states(preference_trainer):
+    # Each layer's states would be spread back from the packed layout; the losses need the last.
+    trainer = preference_trainer
+    batch = trainer._prepare_inputs(next(iter(trainer.get_train_dataloader())))
+    asked = []
+    handle = decoder_of(trainer.model).register_forward_hook(
+        lambda module, args, output: asked.append(output.hidden_states is not None)
+    )
+    try:
+        with torch.no_grad():
+            trainer.compute_loss(trainer.model, batch)
+    finally:
+        handle.remove()
+    assert asked and not any(asked)

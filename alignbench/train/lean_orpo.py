@@ -10,17 +10,20 @@ peaked at 7.3 GB with TRL's forward pass and 3.6 GB with an earlier version of t
 computed the logits in checkpointed chunks (``python -m benchmarks.memory``; README, "Training
 memory at real lengths"); the present one keeps even less until the backward pass.
 
-Here the model's own forward computes no logits and returns the decoder's last hidden states;
-the log-probability of each next token ORPO uses (not those of padding or of the rejected rows'
-prompts) is computed from them by the model's output layer a few rows at a time, the gradient
-taken in the same pass (``alignbench.train.token_logprobs``), so that no row of logits outlives
-its chunk. The loss terms are TRL's: the NLL of the chosen sequences
+Here the model's own forward computes no logits, and a hook on its decoder catches the last
+hidden states; the log-probability of each next token ORPO uses (not those of padding or of the
+rejected rows' prompts) is computed from them by the model's output layer a few rows at a time,
+the gradient taken in the same pass (``alignbench.train.token_logprobs``), so that no row of
+logits outlives its chunk. The loss terms are TRL's: the NLL of the chosen sequences
 over prompt and answer, the average log-probability of each sequence's answer. The logged mean
 logits are taken over the answer tokens, where TRL's include prompts and padding.
 """
 
 from __future__ import annotations
 
+import contextlib
+
+from alignbench.models.pair_packing import decoder_of
 from alignbench.train.token_logprobs import next_token_logps
 
 
@@ -33,11 +36,30 @@ def needed_positions(attention_mask, labels, len_chosen: int):
     return needed
 
 
-def orpo_forward_terms(model, head, input_ids, attention_mask, labels, len_chosen: int):
+@contextlib.contextmanager
+def caught_output(decoder):
+    """A list that receives the last hidden states ``decoder`` returns while inside.
+
+    A causal LM hands its decoder's output on only with every layer's hidden states, which
+    :func:`alignbench.models.pair_packing.prompt_once` would spread back one by one: 30 extra
+    batch x length x width tensors for the demo model. A forward hook runs after those registered
+    before it, prompt_once's included, so it catches the spread states."""
+    caught: list = []
+    handle = decoder.register_forward_hook(
+        lambda module, args, output: caught.append(output.last_hidden_state)
+    )
+    try:
+        yield caught
+    finally:
+        handle.remove()
+
+
+def orpo_forward_terms(model, decoder, head, input_ids, attention_mask, labels, len_chosen: int):
     """What ORPO's loss and logs need from one forward pass of ``model`` over the chosen rows
     followed by the rejected rows: (chosen answer log-probs, rejected answer log-probs, mean
     chosen logit, mean rejected logit, chosen NLL). ``head`` is the model's output layer (taken
-    from the unwrapped model: a DistributedDataParallel wrapper does not expose it). ``labels``
+    from the unwrapped model: a DistributedDataParallel wrapper does not expose it), ``decoder``
+    its decoder, whose output is the last hidden states. ``labels``
     are -100 outside the answers, as TRL builds them; the NLL covers every non-padding token, as
     TRL's does. The mean logits are over the answer tokens (TRL's over every position of the
     batch, padding included)."""
@@ -47,14 +69,15 @@ def orpo_forward_terms(model, head, input_ids, attention_mask, labels, len_chose
     # An all-False mask: the model computes no logits at all. (logits_to_keep=1 ran its output
     # layer on a strided slice, as a batched matmul that copied the 49,152 x 576 weight once per
     # row: a quarter of the demo's ORPO loop, measured with torch.profiler.)
-    outputs = model(
-        input_ids,
-        attention_mask=attention_mask,
-        use_cache=False,
-        output_hidden_states=True,
-        logits_to_keep=torch.zeros_like(attention_mask, dtype=torch.bool),
-    )
-    hidden = outputs.hidden_states[-1][:, :-1]
+    with caught_output(decoder) as caught:
+        model(
+            input_ids,
+            attention_mask=attention_mask,
+            use_cache=False,
+            logits_to_keep=torch.zeros_like(attention_mask, dtype=torch.bool),
+        )
+    (last_hidden_state,) = caught
+    hidden = last_hidden_state[:, :-1]
     targets = input_ids[:, 1:]
     picked_logps, picked_logit_sums = next_token_logps(head, hidden[needed], targets[needed])
     logps = picked_logps.new_zeros(targets.shape).masked_scatter(needed, picked_logps)
@@ -95,10 +118,12 @@ def lean_orpo_trainer(trainer_cls):
             )
             # The output layer runs outside the model's forward, which accelerate wraps in the
             # mixed-precision autocast: without the same context it would run in fp32.
+            unwrapped = self.accelerator.unwrap_model(model)
             with self.accelerator.autocast():
                 return orpo_forward_terms(
                     model,
-                    self.accelerator.unwrap_model(model).get_output_embeddings(),
+                    decoder_of(unwrapped),
+                    unwrapped.get_output_embeddings(),
                     concatenated["concatenated_input_ids"],
                     concatenated["concatenated_attention_mask"],
                     concatenated["concatenated_labels"],
