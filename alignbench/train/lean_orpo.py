@@ -58,11 +58,11 @@ def orpo_forward_terms(model, decoder, head, input_ids, attention_mask, labels, 
     """What ORPO's loss and logs need from one forward pass of ``model`` over the chosen rows
     followed by the rejected rows: (chosen answer log-probs, rejected answer log-probs, mean
     chosen logit, mean rejected logit, chosen NLL). ``head`` is the model's output layer (taken
-    from the unwrapped model: a DistributedDataParallel wrapper does not expose it), ``decoder``
-    its decoder, whose output is the last hidden states. ``labels``
-    are -100 outside the answers, as TRL builds them; the NLL covers every non-padding token, as
-    TRL's does. The mean logits are over the answer tokens (TRL's over every position of the
-    batch, padding included)."""
+    from the unwrapped model: a DistributedDataParallel wrapper does not expose it) and
+    ``decoder`` its decoder, whose output is the last hidden states. ``labels`` are -100 outside
+    the answers, as TRL builds them; the NLL covers every non-padding token, as TRL's does. The
+    mean logits are over the answer tokens (TRL's over every position of the batch, padding
+    included)."""
     import torch
 
     needed = needed_positions(attention_mask, labels, len_chosen)
