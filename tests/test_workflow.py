@@ -238,9 +238,16 @@ def test_parallel_model_jobs_share_the_cores(tmp_path, tiny_model_dir):
         assert f"OMP_NUM_THREADS={threads} python -m alignbench.train" in command, jobs
 
 
-@pytest.mark.parametrize("profile", [(), ("--workflow-profile", "profiles/gpu")])
+@pytest.mark.parametrize(
+    ("profile", "spawns"),
+    [
+        ((), False),
+        (("--workflow-profile", "profiles/gpu"), False),
+        (("--workflow-profile", "none"), True),
+    ],
+)
 def test_local_profiles_write_train_specs_without_starting_another_snakemake(
-    tmp_path, tiny_model_dir, profile
+    tmp_path, tiny_model_dir, profile, spawns
 ):
     """A `run:` job spawned as a new Snakemake reads the whole workflow again, seconds each:
     the local profiles keep it in Snakemake's own process (profiles/default, force-use-threads).
@@ -248,11 +255,10 @@ def test_local_profiles_write_train_specs_without_starting_another_snakemake(
     Snakemake writes when it spawns."""
     workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
     target = "results/models/orpo/seed1/train_spec.json"
-    for args, spawns in ((profile, False), (("--workflow-profile", "none"), True)):
-        result = snakemake(workdir, target, "--verbose", "--forcerun", "write_train_spec", *args)
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert ("spawned job:" in result.stderr) is spawns, args
-        assert json.loads((workdir / target).read_text())["variant"] == "orpo"
+    result = snakemake(workdir, target, "--verbose", *profile)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert ("spawned job:" in result.stderr) is spawns
+    assert json.loads((workdir / target).read_text())["variant"] == "orpo"
 
 
 def test_sampling_knobs_are_ignored_while_decoding_is_greedy(finished_run):
