@@ -7,6 +7,7 @@ def test_auto_attention_falls_back_to_sdpa_without_flash_attention(monkeypatch):
     monkeypatch.setattr(hardware, "flash_attention_available", lambda: False)
     assert hardware.resolve_attention("auto") == "sdpa"
     assert hardware.resolve_attention("eager") == "eager"
+    assert hardware.resolve_attention("grouped_eager") == "grouped_eager"
 
 
 def test_auto_attention_picks_flash_attention_when_usable(monkeypatch):

@@ -23,6 +23,9 @@ REJECTED = [[5, 6, 7, 2, 3, 4, 20, 21, 22, 23], [5, 6, 7, 1, 9], [11, 12, 13, 14
 def tiny_llama(attention: str):
     from transformers import LlamaConfig, LlamaForCausalLM
 
+    from alignbench.models.grouped_attention import register_grouped_eager
+
+    register_grouped_eager()
     torch.manual_seed(0)
     config = LlamaConfig(
         vocab_size=64,
@@ -56,7 +59,7 @@ def test_the_layout_shares_the_common_start_and_hides_the_chosen_answer():
     assert torch.equal(unpacked * attention_mask, input_ids)
 
 
-@pytest.mark.parametrize("attention", ["eager", "sdpa"])
+@pytest.mark.parametrize("attention", ["eager", "grouped_eager", "sdpa"])
 def test_packed_pairs_give_the_hidden_states_and_gradients_of_rows_apart(attention):
     model = tiny_llama(attention)
     input_ids, attention_mask = right_padded(CHOSEN + REJECTED, 0)

@@ -111,7 +111,8 @@ def test_the_output_layer_sees_only_positions_that_predict_answer_tokens(
     [
         ("sdpa", "fp32", 1, 1e-5),
         ("sdpa", "fp32", 3, 1e-5),
-        ("eager", "fp32", 3, 1e-5),  # the demo's
+        ("eager", "fp32", 3, 1e-5),
+        ("grouped_eager", "fp32", 3, 1e-5),  # the demo's
         # The additive mask in bf16; another shape of the products rounds otherwise in bf16.
         ("eager", "bf16", 3, 2e-2),
     ],
@@ -158,6 +159,7 @@ def test_the_layers_see_each_pair_packed_or_its_two_conversations(
     ("attention", "sliding_window", "packs"),
     [
         ("eager", None, True),
+        ("grouped_eager", None, True),
         ("sdpa", None, True),
         ("flash_attention_2", None, False),
         ("sdpa", 4096, False),

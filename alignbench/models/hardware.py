@@ -10,15 +10,16 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
-ATTENTION_CHOICES = ("auto", "sdpa", "eager", "flash_attention_2")
+# grouped_eager: eager attention without copying keys and values (models/grouped_attention.py).
+ATTENTION_CHOICES = ("auto", "sdpa", "eager", "grouped_eager", "flash_attention_2")
 PRECISION_CHOICES = ("auto", "bf16", "fp16", "fp32")
 
 
 def takes_custom_attention_masks(config) -> bool:
     """Whether a model of this config attends by a 4-D mask given to it, as packing two
-    conversations into one sequence needs: eager and SDPA attention do; flash-attention reads
-    only padding masks, and a sliding window would replace the mask."""
-    return config._attn_implementation in ("eager", "sdpa") and (
+    conversations into one sequence needs: eager (either kind) and SDPA attention do;
+    flash-attention reads only padding masks, and a sliding window would replace the mask."""
+    return config._attn_implementation in ("eager", "grouped_eager", "sdpa") and (
         getattr(config, "sliding_window", None) is None
     )
 

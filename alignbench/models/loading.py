@@ -54,6 +54,9 @@ def load_base_model(
     """Load the base checkpoint in ``precision`` ('bf16' | 'fp16' | 'fp32'), 4-bit if asked."""
     from transformers import AutoModelForCausalLM
 
+    from alignbench.models.grouped_attention import register_grouped_eager
+
+    register_grouped_eager()
     kwargs = {
         "dtype": torch_dtype(precision),
         "attn_implementation": resolve_attention(attn_implementation),
