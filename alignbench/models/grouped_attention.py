@@ -51,9 +51,7 @@ def grouped_eager_attention_forward(
     weights = torch.nn.functional.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
     weights = torch.nn.functional.dropout(weights, p=dropout, training=module.training)
     output = torch.matmul(weights, value).view(batch, heads, positions, head_size)
-    return output.transpose(1, 2).contiguous(), weights.view(
-        batch, heads, positions, kv_positions
-    )
+    return output.transpose(1, 2).contiguous(), weights.view(batch, heads, positions, kv_positions)
 
 
 def register_grouped_eager() -> None:
