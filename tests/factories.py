@@ -188,6 +188,29 @@ def tiny_preference_trainer(method_name, model_dir, tokenizer, output_dir, atten
     )
 
 
+def tiny_llama(attention: str, query_heads: int = 4, kv_heads: int = 2, head_size: int = 8):
+    """A two-layer Llama with random weights (seed 0) and grouped-query attention, for tests of
+    attention and packing that need no tokenizer; any attention transformers or
+    ``alignbench.models.grouped_attention`` provides."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from alignbench.models.grouped_attention import register_grouped_eager
+
+    register_grouped_eager()
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=64,
+        hidden_size=query_heads * head_size,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=query_heads,
+        num_key_value_heads=kv_heads,
+    )
+    config._attn_implementation = attention
+    return LlamaForCausalLM(config)
+
+
 def make_config(
     model_source: str = "gguf_embedded",
     drop: tuple[str, ...] = (),

@@ -7,23 +7,7 @@ import pytest
 import torch
 
 from alignbench.models.grouped_attention import GROUPED_EAGER, register_grouped_eager
-
-
-def tiny_llama(attention: str, query_heads: int = 6, kv_heads: int = 2):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    register_grouped_eager()
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=48,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=query_heads,
-        num_key_value_heads=kv_heads,
-    )
-    config._attn_implementation = attention
-    return LlamaForCausalLM(config)
+from tests.factories import tiny_llama
 
 
 def left_padded_batch():
@@ -60,8 +44,8 @@ def test_outputs_and_gradients_match_eager_attention(query_heads, kv_heads):
 
 
 def test_greedy_generation_with_a_cache_matches_eager_attention():
-    eager = tiny_llama("eager").eval()
-    grouped = tiny_llama(GROUPED_EAGER).eval()
+    eager = tiny_llama("eager", 6, 2).eval()
+    grouped = tiny_llama(GROUPED_EAGER, 6, 2).eval()
     grouped.load_state_dict(eager.state_dict())
     input_ids, attention_mask = left_padded_batch()
     outputs = [

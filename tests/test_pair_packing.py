@@ -13,30 +13,12 @@ from alignbench.models.pair_packing import (
     right_padded_halves,
     shared_prefix_lengths,
 )
+from tests.factories import tiny_llama
 
 # Chosen rows, then their rejected rows: a shared prompt with different answers, one answer the
 # start of the other, two identical conversations, and a pair that shares nothing.
 CHOSEN = [[5, 6, 7, 8, 9, 10], [5, 6, 7, 1], [11, 12, 13, 14], [40, 41, 42]]
 REJECTED = [[5, 6, 7, 2, 3, 4, 20, 21, 22, 23], [5, 6, 7, 1, 9], [11, 12, 13, 14], [50, 51]]
-
-
-def tiny_llama(attention: str):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    from alignbench.models.grouped_attention import register_grouped_eager
-
-    register_grouped_eager()
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-    )
-    config._attn_implementation = attention
-    return LlamaForCausalLM(config)
 
 
 def test_the_layout_shares_the_common_start_and_hides_the_chosen_answer():
