@@ -83,3 +83,19 @@ def test_a_model_loads_with_grouped_eager_attention_and_attends_with_it(tiny_mod
     finally:
         register_grouped_eager()
     assert len(calls) == model.config.num_hidden_layers
+
+
+def test_attention_it_does_not_compute_is_refused_with_the_setting_to_use():
+    from alignbench.models.grouped_attention import grouped_eager_attention_forward
+
+    model = tiny_llama(GROUPED_EAGER)
+    attention = model.get_decoder().layers[0].self_attn
+    query, key = torch.zeros(1, 4, 3, 8), torch.zeros(1, 2, 3, 8)
+    with pytest.raises(
+        ValueError, match="does not compute softcap.*set model.attn_implementation to eager"
+    ):
+        grouped_eager_attention_forward(attention, query, key, key, None, 1.0, softcap=50.0)
+    output, weights = grouped_eager_attention_forward(
+        attention, query, key, key, None, 1.0, softcap=None
+    )
+    assert output.shape == (1, 3, 4, 8) and weights.shape == (1, 4, 3, 3)

@@ -23,6 +23,11 @@ from __future__ import annotations
 
 GROUPED_EAGER = "grouped_eager"
 
+# What some models add to eager attention (Gemma 2's logit soft-capping, gpt-oss's attention
+# sinks) and this function does not compute: a model that passes them is refused, not
+# silently attended without them.
+UNSUPPORTED_ARGUMENTS = ("softcap", "s_aux", "sinks")
+
 
 def grouped_eager_attention_forward(
     module, query, key, value, attention_mask, scaling: float, dropout: float = 0.0, **kwargs
@@ -36,6 +41,12 @@ def grouped_eager_attention_forward(
     the attention weights (batch x heads x positions x key positions)."""
     import torch
 
+    unsupported = [name for name in UNSUPPORTED_ARGUMENTS if kwargs.get(name) is not None]
+    if unsupported:
+        raise ValueError(
+            f"model.attn_implementation grouped_eager does not compute {', '.join(unsupported)}, "
+            f"which {type(module).__name__} uses: set model.attn_implementation to eager."
+        )
     batch, heads, positions, head_size = query.shape
     kv_heads, kv_positions = key.shape[1], key.shape[2]
     group = heads // kv_heads
