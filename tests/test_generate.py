@@ -3,11 +3,12 @@ import pytest
 from alignbench.data.chat import render_prompt
 from alignbench.evaluation.generate import (
     generate_answers,
+    generate_dropping_finished,
     length_sorted_batches,
     split_new_tokens,
 )
 from alignbench.models.loading import load_variant
-from tests.factories import make_row
+from tests.factories import make_row, tiny_llama
 
 
 def test_batches_are_sorted_by_length_and_cover_every_index_once():
@@ -62,6 +63,64 @@ def test_batched_generation_matches_one_at_a_time_and_excludes_the_prompt(tiny_m
         assert tokenizer.decode(render_prompt(tokenizer, record["messages"])).endswith(
             "<|im_start|>assistant\n"
         )
+
+
+def left_padded_prompts():
+    """Five random prompts, two of them left-padded, whose greedy answers from ``tiny_llama``
+    (all different) contain the token 10 or 40 after 5, 6, 6, never and 5 tokens."""
+    import torch
+
+    torch.manual_seed(1)
+    input_ids = torch.randint(1, 64, (5, 7))
+    attention_mask = torch.ones_like(input_ids)
+    attention_mask[1, :3] = attention_mask[3, :5] = 0
+    input_ids[attention_mask == 0] = 0
+    return input_ids, attention_mask
+
+
+@pytest.mark.parametrize(
+    ("every", "generate_kwargs", "last_rows"),
+    [
+        (1, {}, 1),
+        (2, {}, 1),
+        # A static cache cannot drop rows: the three rows going on after five tokens finish
+        # in one call, their cache computed anew.
+        (5, {"cache_implementation": "static"}, 3),
+    ],
+)
+def test_dropping_finished_rows_gives_the_answers_of_one_generate_call(
+    every, generate_kwargs, last_rows
+):
+    import torch
+
+    model = tiny_llama("grouped_eager").eval()
+    input_ids, attention_mask = left_padded_prompts()
+    eos = {10, 40}
+    settings = {"pad_token_id": 0, "do_sample": False}
+    with torch.inference_mode():
+        whole = model.generate(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            max_new_tokens=12,
+            eos_token_id=sorted(eos),
+            **settings,
+        )[:, input_ids.shape[1] :].tolist()
+        rows_computed = []
+        model.register_forward_pre_hook(
+            lambda module, args, kwargs: rows_computed.append(kwargs["input_ids"].shape[0]),
+            with_kwargs=True,
+        )
+        dropping = generate_dropping_finished(
+            model, input_ids, attention_mask, 12, eos, every, **settings, **generate_kwargs
+        )
+    answers = [split_new_tokens(tokens, eos) for tokens in whole]
+    assert [split_new_tokens(tokens, eos) for tokens in dropping] == answers
+    assert [stopped for _, stopped in answers] == [True, True, True, False, True]
+    assert len({tuple(answer) for answer, _ in answers}) == 5
+    # Each forward pass makes one new token; only the row that never stops makes the last ones.
+    assert len(rows_computed) == 12
+    assert rows_computed[0] == 5
+    assert rows_computed[-1] == last_rows
 
 
 def test_asking_for_more_held_out_rows_than_exist_uses_all_and_says_so(tmp_path, caplog):
