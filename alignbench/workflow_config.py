@@ -122,7 +122,7 @@ def fill_defaults(config: dict, schema: dict) -> None:
     (https://python-jsonschema.readthedocs.io/en/latest/faq/), on the schema already loaded.
 
     ``validate()`` reloads and re-resolves the schema file on every call: 0.1-0.2 s of a no-op
-    dry run's 1.5-2.4 s here (README.md, "Performance"); the result is the same config
+    dry run's 1.5-2.4 s here (`docs/performance.md`, "The benchmark"); the result is the same config
     (``tests/test_workflow_config.py``). Call it on a config that :func:`schema_errors` passed;
     a block a default adds is filled in turn."""
     import copy
