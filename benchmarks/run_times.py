@@ -61,7 +61,7 @@ def read_jobs(workdir: Path) -> list[Job]:
     records: dict[tuple, list[tuple[str, dict]]] = {}
     for path in sorted(p for p in metadata.rglob("*") if p.is_file()):
         record = json.loads(path.read_text())
-        if record.get("incomplete") or record.get("starttime") is None:
+        if record.get("incomplete") or None in (record.get("starttime"), record.get("endtime")):
             continue  # a job that never finished leaves no time to count
         # One job's outputs share its rule and hash; each file's start is taken on its own.
         job = (record["rule"], record["job_hash"])
@@ -107,6 +107,8 @@ def chain_to_end(jobs: list[Job], needs: list[list[int]]) -> list[Job]:
     chain = [current]
     while needs[current]:
         current = max(needs[current], key=lambda index: jobs[index].end)
+        if current in chain:  # records of runs of another version of the workflow
+            break
         chain.append(current)
     return [jobs[index] for index in reversed(chain)]
 
