@@ -119,6 +119,10 @@ def bench_training(config, base_model, train_rows, size, threads, work) -> dict:
             sft_adapter = runs[0]["adapter"]
         jobs += runs
         per_method[variant] = runs[-1]  # the largest run: the least noisy rate
+        largest = runs[-1]
+        largest["layer_products_flops_per_second"] = peak.layer_products_flops_per_second(
+            largest["layer_shapes"], round(largest["positions_per_pass"]), largest["precision"]
+        )
         if len(runs) > 1:
             fits[variant] = scaling.fit_line(
                 [j["rows"] for j in runs], [j["loop_seconds"] for j in runs]

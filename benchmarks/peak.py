@@ -50,3 +50,46 @@ def matmul_flops_per_second(
 def matmul_peak(size: int = 1024, seconds: float = 2.0) -> dict[str, float]:
     """Peak FLOP/s per precision the workflow computes in (bf16 training, fp32 evaluation)."""
     return {dtype: matmul_flops_per_second(dtype, size, seconds) for dtype in DTYPES}
+
+
+def layer_products_flops_per_second(
+    shapes: list[tuple[int, int]], positions: int, dtype: str, seconds: float = 1.0
+) -> float:
+    """Best FLOP/s of one decoder layer's linear products at ``positions`` rows, alone.
+
+    ``shapes`` are the layer's (in, out) features. Each layer runs forward (``linear``) and,
+    for the gradient of its input, the product with the weight untransposed; training a frozen
+    base with LoRA computes no other large products. The small models' layers are a few hundred
+    positions by 576 to 1,536 features, far from the 1024 x 1024 product of the peak: this is
+    the rate a training loop would reach if it did nothing but these products, the ceiling its
+    own shapes put on it.
+    """
+    import torch
+
+    from alignbench.models.hardware import torch_dtype
+
+    kind = torch_dtype(dtype)
+    generator = torch.Generator().manual_seed(0)
+
+    def operand(*size):
+        return torch.randn(*size, generator=generator).to(kind)
+
+    products = [(operand(positions, k), operand(positions, n), operand(n, k)) for k, n in shapes]
+    flops = sum(2 * 2 * positions * k * n for k, n in shapes)
+
+    def one_pass() -> float:
+        start = time.perf_counter()
+        for inputs, grad_outputs, weight in products:
+            torch.nn.functional.linear(inputs, weight)
+            grad_outputs @ weight
+        return time.perf_counter() - start
+
+    for _ in range(3):
+        one_pass()
+    best = float("inf")
+    deadline = time.perf_counter() + seconds
+    while True:
+        best = min(best, one_pass())
+        if time.perf_counter() > deadline:
+            break
+    return flops / best

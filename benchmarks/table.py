@@ -57,11 +57,25 @@ def training_rows(results: dict) -> list[tuple]:
              + shared_prompt_note(job)),
             ("training", f"{name} achieved FLOP/s", gflops(job["flops_per_second"]),
              f"{ratio:.1%} of the {job['precision']} peak"),
+            *layer_products_rows(job),
             ("training", f"{name} outside the loop", f"{job['outside_seconds']:.1f} s",
              f"imports {job['import_seconds']:.1f} + set-up {job['setup_seconds']:.1f}"
              f" + save {job['save_seconds']:.1f} s, of a {job['loop_seconds']:.1f} s loop"),
         ]  # fmt: skip
     return rows
+
+
+def layer_products_rows(job: dict) -> list[tuple]:
+    """The rate of the loop's own layer products alone, and the loop's share of it."""
+    alone = job.get("layer_products_flops_per_second")
+    if not alone:
+        return []
+    positions = round(job["positions_per_pass"])
+    return [
+        ("training", f"{job['variant']} layer products alone", gflops(alone),
+         f"{job['precision']}, {positions} positions per pass: the loop reaches "
+         f"{job['flops_per_second'] / alone:.1%} of it"),
+    ]  # fmt: skip
 
 
 def shared_prompt_note(job: dict) -> str:

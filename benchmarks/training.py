@@ -55,6 +55,9 @@ class Probe:
         self.loop_start = self.loop_end = None
         self.steps = 0
         self.parameters = 0
+        # (in, out) features of one decoder layer's frozen linear layers, in order: the matrix
+        # products every position goes through (peak.layer_products_flops_per_second).
+        self.layer_shapes: list[tuple[int, int]] = []
         # Per kind of forward pass (with and without gradients): the conversations' real tokens,
         # the real and all positions the layers computed (fewer real ones than tokens where a
         # preference pair's shared prompt was computed once).
@@ -86,6 +89,7 @@ class Probe:
         self.parameters = sum(
             p.numel() for name, p in trainer.model.named_parameters() if "lora_" not in name
         )
+        self.layer_shapes = frozen_linear_shapes(decoder.layers[0])
 
     def count(self, module, args, kwargs) -> None:
         import torch
@@ -115,6 +119,18 @@ class Probe:
         packed = hidden.shape[0] < rows
         tally.computed_real += real - shared if packed else real
         tally.computed += hidden.shape[0] * hidden.shape[1]
+        tally.passes += 1
+
+
+def frozen_linear_shapes(layer) -> list[tuple[int, int]]:
+    """(in, out) features of ``layer``'s frozen ``nn.Linear`` modules (a LoRA layer's base)."""
+    import torch
+
+    return [
+        (module.in_features, module.out_features)
+        for module in layer.modules()
+        if type(module) is torch.nn.Linear and not module.weight.requires_grad
+    ]
 
 
 @dataclass
@@ -122,6 +138,7 @@ class Tally:
     tokens: int = 0  # real tokens of the conversations the trainer passed
     computed_real: int = 0  # real positions the layers computed
     computed: int = 0  # every position the layers computed, padding included
+    passes: int = 0  # forward passes through the layers
 
 
 @contextlib.contextmanager
@@ -201,6 +218,10 @@ def job_figures(spec: dict, rows: int, probe: Probe, start: float, end: float, a
         # Tokens of a preference pair's shared start, computed once for both conversations.
         "shared_tokens": trained.tokens - trained.computed_real,
         "padding_share": padding_share(trained.computed_real, trained.computed),
+        "forward_passes": trained.passes,
+        # Positions per forward pass: the rows of every matrix product in the layers.
+        "positions_per_pass": trained.computed / trained.passes if trained.passes else 0.0,
+        "layer_shapes": probe.layer_shapes,
         "loop_seconds": loop,
         "job_seconds": end - start,
         # Model loading, data tokenisation and trainer set-up; then saving the adapter.

@@ -43,6 +43,20 @@ def test_training_counts_tokens_and_times_the_loop(training_jobs):
         assert 0 < job["loop_seconds"] < job["job_seconds"]
         assert job["setup_seconds"] > 0 and job["save_seconds"] > 0
         assert job["parameters"] > 0
+    # Every product in the layers has one row per position of the pass: the positions counted
+    # pass by pass add up to those computed, and the shapes are the tiny Llama's projections
+    # (query, key, value, output; gate, up, down), whichever of them LoRA adapts.
+    from alignbench.models.random_init import TINY_SHAPE
+
+    hidden, inner = TINY_SHAPE["hidden_size"], TINY_SHAPE["intermediate_size"]
+    key_value = hidden // TINY_SHAPE["num_attention_heads"] * TINY_SHAPE["num_key_value_heads"]
+    projections = [(hidden, hidden), (hidden, key_value), (hidden, key_value), (hidden, hidden),
+                   (hidden, inner), (hidden, inner), (inner, hidden)]  # fmt: skip
+    for method, job in training_jobs.items():
+        assert job["layer_shapes"] == projections, method
+        # Two steps of one micro-batch each (make_spec: no accumulation).
+        assert job["forward_passes"] == 2, method
+        assert job["positions_per_pass"] * job["forward_passes"] == job["padded_tokens"]
     # Only DPO runs reference forward passes (no gradients): they count at 2N, not 4N.
     assert training_jobs["sft"]["reference_real_tokens"] == 0
     assert training_jobs["orpo"]["reference_real_tokens"] == 0
@@ -150,6 +164,12 @@ def test_matmul_peak_is_positive():
     assert peak.matmul_flops_per_second("fp32", size=64, seconds=0.05) > 0
 
 
+def test_layer_products_rate_is_positive_for_each_precision():
+    shapes = [(32, 16), (64, 32)]
+    for dtype in ("fp32", "bf16"):
+        assert peak.layer_products_flops_per_second(shapes, 10, dtype, seconds=0.05) > 0
+
+
 def test_linear_growth_is_fitted_exactly():
     fit = scaling.fit_line([1, 2, 4], [3.0, 5.0, 9.0])
     assert fit["slope"] == pytest.approx(2.0) and fit["intercept"] == pytest.approx(1.0)
@@ -184,6 +204,9 @@ def test_dry_run_is_skipped_without_a_finished_run(tmp_path):
 def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
     for job in training_jobs.values():
         job.update(import_seconds=1.0, outside_seconds=2.0, precision="fp32")
+    # The loop's own products alone: the row gives the loop's share of their rate.
+    orpo = training_jobs["orpo"]
+    orpo["layer_products_flops_per_second"] = orpo["flops_per_second"] * 4
     fit = scaling.fit_line([1, 2, 4], [3.0, 5.0, 9.0])
     run = {"prompts": 4, "batch_size": 4, "new_tokens_per_second": 10.0}
     results = {
@@ -231,6 +254,9 @@ def test_table_has_the_columns_and_a_row_per_figure(training_jobs):
     for measure in ("matmul bf16", "sft padding share", "dpo achieved FLOP/s", "pairs/s", "1.50x"):
         assert measure in text
     assert "identical" in text and "skipped" in text
+    products = [line for line in lines if "layer products alone" in line]
+    assert len(products) == 1 and "orpo" in products[0] and "reaches 25.0% of it" in products[0]
+    assert f"{round(orpo['positions_per_pass'])} positions per pass" in products[0]
     assert "bf16 over fp32, batched" in text and "2.50x" in text
     assert "1 greedy answers differ" in text
     # On a CPU without bf16 the configured precision is fp32: no row sets fp32 against itself.
