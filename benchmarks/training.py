@@ -172,8 +172,10 @@ def run_job(
     rows: list[dict],
     work_dir: str | Path,
     parents: tuple[str, ...] = (),
+    probe: Probe | None = None,
 ) -> dict:
-    """Train one adapter through the workflow's ``train``; return its timings and counts."""
+    """Train one adapter through the workflow's ``train``; return its timings and counts
+    (taken by ``probe``, a fresh ``Probe`` unless given)."""
     from alignbench.train.run import TrainPaths, train
 
     work = Path(work_dir) / f"{spec['variant']}-{len(rows)}rows"
@@ -187,7 +189,7 @@ def run_job(
         history=str(work / "log_history.json"),
         parent_adapters=tuple(str(p) for p in parents),
     )
-    probe = Probe()
+    probe = probe or Probe()
     with probed(spec["method"], probe):
         start = time.perf_counter()
         adapter = train(spec, paths)
