@@ -59,7 +59,7 @@ def layer_products_flops_per_second(
 
     ``shapes`` are the layer's (in, out) features. Each layer runs forward (``linear``) and,
     for the gradient of its input, the product with the weight untransposed; training a frozen
-    base with LoRA computes no other large products. The small models' layers are a few hundred
+    base with LoRA computes no other large products. The demo model's layers are a few hundred
     positions by 576 to 1,536 features, far from the 1024 x 1024 product of the peak: this is
     the rate a training loop would reach if it did nothing but these products, the ceiling its
     own shapes put on it.

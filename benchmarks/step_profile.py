@@ -6,7 +6,8 @@ and sums the self time of every operator by kind: the products of the layers' fr
 (the FLOPs the benchmark counts), LoRA's products (rank ``r``: tiny, many), the output layer's
 products, attention's batched products, copies and casts (autocast's among them) and the rest
 (element-wise work, reductions, the optimiser). The profiler's own overhead slows the loop
-(by a tenth to a quarter here), so its shares, not its seconds, are the figure.
+(ORPO on 32 demo rows, one thread: 16.7 s against 13.4 s in ``make bench``), most for the
+smallest operators, so read the shares, not the seconds.
 
 Operators are told apart by their operands' shapes: a product with a dimension equal to LoRA's
 rank is LoRA's, one with the vocabulary's size the output layer's.
