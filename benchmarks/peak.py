@@ -7,6 +7,19 @@ import time
 DTYPES = ("bf16", "fp32")
 
 
+def fastest_repeat(timed, seconds: float) -> float:
+    """The least of ``timed()``'s results over about ``seconds``, after three warm-up calls
+    (the first calls pick and prepare the kernels)."""
+    for _ in range(3):
+        timed()
+    best = float("inf")
+    deadline = time.perf_counter() + seconds
+    while True:
+        best = min(best, timed())
+        if time.perf_counter() > deadline:
+            return best
+
+
 def matmul_flops_per_second(
     dtype: str, size: int = 1024, seconds: float = 2.0, device: str = "cpu"
 ) -> float:
@@ -35,16 +48,9 @@ def matmul_flops_per_second(
             torch.cuda.synchronize()
         return (time.perf_counter() - start) / calls
 
-    for _ in range(3):  # warm-up: the first calls pick and prepare the kernel
-        timed(1)
+    timed(1)  # the first call picks and prepares the kernel
     calls = max(1, int(0.05 / max(timed(1), 1e-6)))
-    best = float("inf")
-    deadline = time.perf_counter() + seconds
-    while True:
-        best = min(best, timed(calls))
-        if time.perf_counter() > deadline:
-            break
-    return 2 * size**3 / best
+    return 2 * size**3 / fastest_repeat(lambda: timed(calls), seconds)
 
 
 def matmul_peak(size: int = 1024, seconds: float = 2.0) -> dict[str, float]:
@@ -84,12 +90,4 @@ def layer_products_flops_per_second(
             grad_outputs @ weight
         return time.perf_counter() - start
 
-    for _ in range(3):
-        one_pass()
-    best = float("inf")
-    deadline = time.perf_counter() + seconds
-    while True:
-        best = min(best, one_pass())
-        if time.perf_counter() > deadline:
-            break
-    return flops / best
+    return flops / fastest_repeat(one_pass, seconds)
