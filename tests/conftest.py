@@ -16,13 +16,9 @@ os.environ["TRL_EXPERIMENTAL_SILENCE"] = "1"
 @pytest.fixture(scope="session")
 def demo_tokenizer():
     """The embedded SmolLM2 tokenizer (ChatML template, real vocabulary)."""
-    from transformers import AutoTokenizer
+    from alignbench.models.base import embedded_tokenizer
 
-    from alignbench.models.base import embedded_gguf_path, prepare_tokenizer
-
-    gguf = embedded_gguf_path()
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    return prepare_tokenizer(tokenizer, chat_template=None)
+    return embedded_tokenizer()
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,19 @@ def table_rows(output: str) -> dict[str, list[str]]:
 def expected_cells(tokens: float, factor: int, parameters: float, utilisation: float) -> list:
     flops = factor * parameters * tokens
     hours = flops / (cost.GPU_PEAK_FLOPS * utilisation) / 3600
-    return [f"{tokens / 1e6:.1f} M", f"{flops:.2e}", f"{hours:.2f}"]
+    return [f"{tokens / 1e6:.1f} M", f"{flops:.2e}", f"{utilisation:.1%}", f"{hours:.2f}"]
+
+
+def total_cells(tokens_by_method: list[tuple[float, str]], parameters: float) -> list:
+    """The total row of trainings given as (tokens, method): summed tokens, FLOPs and hours, and
+    no single share of the peak."""
+    flops = [4 * parameters * tokens for tokens, _ in tokens_by_method]
+    seconds = sum(
+        f / (cost.GPU_PEAK_FLOPS * cost.measured_utilisation(method))
+        for f, (_, method) in zip(flops, tokens_by_method, strict=True)
+    )
+    tokens = sum(tokens for tokens, _ in tokens_by_method)
+    return [f"{tokens / 1e6:.1f} M", f"{sum(flops):.2e}", "", f"{seconds / 3600:.2f}"]
 
 
 def test_the_paper_preset_is_estimated_from_its_subset_size(capsys):
@@ -65,17 +77,36 @@ def test_the_paper_preset_is_estimated_from_its_subset_size(capsys):
     per_row = cost.ASSUMED_MEAN_PROMPT_TOKENS + cost.ASSUMED_MEAN_ANSWER_TOKENS
     sft_tokens = 18_000 * per_row  # prompt + chosen, one epoch
     orpo_tokens = 18_000 * (per_row + per_row)  # prompt + chosen and prompt + rejected
-    parameters, utilisation = cost.LLAMA_3_2_1B_PARAMETERS, cost.ASSUMED_UTILISATION
+    parameters = cost.LLAMA_3_2_1B_PARAMETERS
     rows = table_rows(output)
-    assert rows.pop("total (2 trainings)") == expected_cells(
-        sft_tokens + orpo_tokens, 4, parameters, utilisation
-    )
+    total = rows.pop("total (2 trainings)")
     assert rows == {
-        "sft": expected_cells(sft_tokens, 4, parameters, utilisation),
-        "orpo": expected_cells(orpo_tokens, 4, parameters, utilisation),
+        "sft": expected_cells(sft_tokens, 4, parameters, cost.measured_utilisation("sft")),
+        "orpo": expected_cells(orpo_tokens, 4, parameters, cost.measured_utilisation("orpo")),
     }
-    assert rows["sft"] == ["11.7 M", "5.80e+16", "0.05"]
-    assert f"at {utilisation:.0%} of its 989 TFLOP/s" in output
+    assert total == total_cells([(sft_tokens, "sft"), (orpo_tokens, "orpo")], parameters)
+    assert rows["sft"] == ["11.7 M", "5.80e+16", "13.1%", "0.12"]
+    assert "the QLoRA throughput measured on one H200" in output
+
+
+def test_the_measured_utilisation_is_the_recorded_benchmarks():
+    """The estimator's tokens/s are those of the GPU benchmark's recorded output, and its share
+    of the peak is those tokens/s at 4N FLOPs each over the datasheet peak."""
+    record = json.loads((REPO / "docs" / "measurements" / "gpu-h200-2026-12-04.json").read_text())
+    assert record["ran_on_gpu"] and record["device"]["name"] == "NVIDIA H200"
+    rows = {row["name"]: row for row in record["rows"]}
+    for method in ("sft", "orpo"):
+        row = rows[f"{method} qlora sdpa"]
+        assert (row["status"], row["optim"], row["sequence_tokens"]) == (
+            "ok",
+            "paged_adamw_8bit",
+            2048,
+        )
+        assert round(row["tokens_per_s"]) == cost.MEASURED_QLORA_TOKENS_PER_S[method]
+        assert cost.measured_utilisation(method) == pytest.approx(
+            row["tokens_per_s"] * 4 * cost.LLAMA_3_2_1B_PARAMETERS / 989e12, rel=1e-4
+        )
+    assert cost.measured_utilisation("dpo") == cost.measured_utilisation("orpo")
 
 
 def test_every_grid_point_of_the_sweep_preset_is_a_training(capsys):
@@ -86,9 +117,10 @@ def test_every_grid_point_of_the_sweep_preset_is_a_training(capsys):
     assert len(points) == 12 and "orpo" in rows and "sft" in rows
     assert "orpo@learning_rate=5e-05@beta=1.0" in points
     per_row = cost.ASSUMED_MEAN_PROMPT_TOKENS + cost.ASSUMED_MEAN_ANSWER_TOKENS
-    parameters, utilisation = cost.LLAMA_3_2_1B_PARAMETERS, cost.ASSUMED_UTILISATION
-    total = 18_000 * per_row * (1 + 13 * 2)  # SFT once, 13 ORPO trainings of two sequences
-    assert rows["total (14 trainings)"] == expected_cells(total, 4, parameters, utilisation)
+    parameters = cost.LLAMA_3_2_1B_PARAMETERS
+    # SFT once, 13 ORPO trainings of two sequences each
+    trainings = [(18_000 * per_row, "sft")] + [(18_000 * per_row * 2, "orpo")] * 13
+    assert rows["total (14 trainings)"] == total_cells(trainings, parameters)
 
 
 def test_parameters_and_utilisation_come_from_the_options(capsys):
@@ -96,7 +128,7 @@ def test_parameters_and_utilisation_come_from_the_options(capsys):
     output = capsys.readouterr().out
     orpo_tokens = 18_000 * 2 * (cost.ASSUMED_MEAN_PROMPT_TOKENS + cost.ASSUMED_MEAN_ANSWER_TOKENS)
     assert table_rows(output)["orpo"] == expected_cells(orpo_tokens, 4, 1e9, 0.5)
-    assert "at 50% of its" in output
+    assert "at 50% of its peak (--utilisation)" in output
 
 
 def test_with_the_split_and_tokenizer_tokens_are_counted(tmp_path, capsys, tiny_model_dir):
@@ -118,7 +150,9 @@ def test_with_the_split_and_tokenizer_tokens_are_counted(tmp_path, capsys, tiny_
     counts = count_tokens(rows, load_tokenizer(tiny_model_dir))
     tokens = training_tokens("dpo", counts, epochs=1)
     assert table_rows(output) == {
-        "dpo": expected_cells(tokens, 6, cost.LLAMA_3_2_1B_PARAMETERS, cost.ASSUMED_UTILISATION)
+        "dpo": expected_cells(
+            tokens, 6, cost.LLAMA_3_2_1B_PARAMETERS, cost.measured_utilisation("dpo")
+        )
     }
 
 

@@ -57,6 +57,14 @@ def test_the_folder_is_a_plain_llama_checkpoint(converted):
     assert config["architectures"] == ["LlamaForCausalLM"]
     assert (config["vocab_size"], config["hidden_size"]) == (VOCABULARY, HIDDEN_SIZE)
     assert config["num_hidden_layers"] == LAYERS
+    # The random stand-in of this shape (alignbench.models.random_init) costs what this model does.
+    from alignbench.models.random_init import SMOLLM2_135M_SHAPE
+
+    assert {key: config.get(key) for key in SMOLLM2_135M_SHAPE if key != "rope_theta"} == {
+        key: value for key, value in SMOLLM2_135M_SHAPE.items() if key != "rope_theta"
+    }
+    rope_theta = config.get("rope_theta") or config["rope_parameters"]["rope_theta"]
+    assert rope_theta == SMOLLM2_135M_SHAPE["rope_theta"]
     # A GGUF quantization_config left on the config would make every later load expect GGUF.
     assert config.get("quantization_config") is None
     assert (out / "model.safetensors").is_file() and not list(out.glob("*.gguf"))

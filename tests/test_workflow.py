@@ -8,6 +8,8 @@ plans, as Snakemake itself records them (tests/workflow_runs.py, dry_run).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -227,6 +229,22 @@ def test_several_gpus_launch_training_with_one_rank_each(tmp_path, tiny_model_di
     assert "OMP_NUM_THREADS=2 python -m alignbench.train" in training_command(workdir)
     several = training_command(workdir, "--set-resources", "train:gpu=2")
     assert "OMP_NUM_THREADS=1 accelerate launch --multi_gpu --num_processes 2" in several
+
+
+def test_training_keeps_the_environments_pythonpath(tmp_path, tiny_model_dir):
+    """The workflow's folder goes first on a PYTHONPATH the environment sets (a cluster module,
+    a pip --target install), and replaces none of it."""
+    workdir = make_workdir(tmp_path, tiny_config(tiny_model_dir))
+    launch = training_command(workdir).split(" python -m ")[0]
+    show = "python -c 'import os; print(os.environ[\"PYTHONPATH\"])'"
+    for outer in ("/opt/site", ""):
+        env = {**os.environ, "PYTHONPATH": outer}
+        printed = subprocess.run(
+            ["bash", "-c", f"{launch} {show}"], env=env, capture_output=True, text=True, check=True
+        )
+        package, *rest = printed.stdout.strip().split(os.pathsep)
+        assert (Path(package) / "alignbench" / "train").is_dir()
+        assert rest == ([outer] if outer else [])
 
 
 def test_parallel_model_jobs_share_the_cores(tmp_path, tiny_model_dir):

@@ -60,6 +60,15 @@ def embedded_gguf_path() -> Path:
     return path
 
 
+def embedded_tokenizer(chat_template: str | None = None):
+    """The embedded model's tokenizer, with its own chat template or the given one."""
+    from transformers import AutoTokenizer
+
+    gguf = embedded_gguf_path()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    return prepare_tokenizer(tokenizer, chat_template)
+
+
 @contextmanager
 def gguf_parsed_once():
     """Within the block, each GGUF file is parsed once and gguf's tensor-name table built once.

@@ -222,8 +222,12 @@ def training_launcher(wildcards, threads, resources):
     CPU threads.
     """
     ranks = max(1, int(resources.get("gpu", 0)))
-    # The package comes from this workflow's folder, in whatever environment the job runs.
-    package = f"PYTHONPATH={shlex.quote(workflow.basedir)}"
+    # The package comes from this workflow's folder, in whatever environment the job runs; a
+    # PYTHONPATH the environment already sets (a cluster's module, packages installed with pip
+    # --target) stays behind it (under --use-conda, Snakemake clears it).
+    package = (
+        f'PYTHONPATH={shlex.quote(workflow.basedir)}"${{PYTHONPATH:+:$PYTHONPATH}}"'
+    )
     omp = f"{package} OMP_NUM_THREADS={max(1, threads // ranks)}"
     if ranks == 1:
         return f"{omp} python -m"

