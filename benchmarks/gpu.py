@@ -1,6 +1,6 @@
 """GPU benchmark: training and generation throughput of the paper preset on Llama-3.2-1B's shape.
 
-    python -m benchmarks.gpu                           # a CUDA machine: 138 s on an H200
+    python -m benchmarks.gpu                           # a CUDA machine: ~3-4 min on an H200
     python -m benchmarks.gpu --shape toy --device cpu  # the same code at a toy shape: seconds
 
 The model is a randomly initialised LlamaForCausalLM of Llama-3.2-1B's shape
@@ -32,7 +32,8 @@ Each row gives MFU: model FLOPs per second (``benchmarks.gpu_flops``: 4N + 6N_lo
 per trained token) over the device's matmul peak, measured here with large matmuls in the
 training precision (bf16 on a GPU); the datasheet figure, where the device is known, is
 reported beside it. Peak GPU memory is ``torch.cuda.max_memory_allocated`` per row (paged
-optimiser states live in CUDA unified memory, outside PyTorch's allocator, and are not in it).
+optimiser states live in CUDA unified memory, outside PyTorch's allocator, and are not in it);
+on a GPU each row runs in a fresh process (``--own-process``), so that it is the row's own.
 
 The training rows are synthetic: random words from the tokenizer's vocabulary, every row long
 enough to be truncated to ``max_length``, so each step is the preset's worst case (real rows are
@@ -316,9 +317,14 @@ def memory_in_use(device: str) -> float | None:
 
 
 def process_peak_rss_gib() -> float:
+    """The largest resident size of this process or of any row's process that has ended."""
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kB on Linux
+    peaks = (
+        resource.getrusage(who).ru_maxrss
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return max(peaks) / 2**20  # kB on Linux
 
 
 def make_step_timer(device: str, warmup: int, deadline: float):
@@ -386,7 +392,6 @@ class Context:
     steps: int
     generation_batches: int
     deadline: float
-    data_files: dict = field(default_factory=dict)
 
 
 def training_spec(row: Row, ctx: Context) -> dict:
@@ -431,12 +436,13 @@ def training_data(row: Row, ctx: Context, tokenizer) -> Path:
     # Answers longer than the rest of max_length: both trainers truncate them, so every
     # sequence is exactly max_length tokens.
     answer = args["max_length"] - prompt + max(8, args["max_length"] // 8)
-    key = (count, prompt, answer)
-    if key not in ctx.data_files:
-        path = ctx.work_dir / f"train-{count}-{prompt}-{answer}.jsonl"
-        write_jsonl(path, synthetic_rows(tokenizer, count, prompt, answer, seed=1))
-        ctx.data_files[key] = path
-    return ctx.data_files[key]
+    # Written once and shared by the rows of the same lengths (each may run in its own process).
+    path = ctx.work_dir / f"train-{count}-{prompt}-{answer}.jsonl"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        write_jsonl(partial, synthetic_rows(tokenizer, count, prompt, answer, seed=1))
+        partial.replace(path)
+    return path
 
 
 def run_training(row: Row, ctx: Context, tokenizer) -> dict:
@@ -611,6 +617,28 @@ def run_row(row: Row, ctx: Context, tokenizer) -> None:
     reset_memory(ctx.device)
 
 
+def run_row_in_own_process(row: Row, ctx: Context, tokenizer) -> Row:
+    """run_row in a fresh Python process, so that a row's peak memory is its own: on an H200 a
+    process that had run earlier rows still held 1.0-1.5 GiB of their allocations (2026-12-04).
+    A process that dies (killed for memory, a crash in a kernel) fails its row alone."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    spawn = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            return pool.submit(run_row_returning, row, ctx, tokenizer).result()
+    except BrokenProcessPool as error:
+        row.status, row.reason = "error", f"the row's process died: {error}"[:500]
+        return row
+
+
+def run_row_returning(row: Row, ctx: Context, tokenizer) -> Row:
+    run_row(row, ctx, tokenizer)
+    return row
+
+
 # ------------------------------------------------------------------------------------- output
 
 
@@ -705,6 +733,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--time-budget", type=float, default=540.0, help="seconds for all rows")
     parser.add_argument("--only", default=None, help="run only rows whose name contains this text")
+    parser.add_argument(
+        "--own-process",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run each row in a fresh process, for peak memory of its own (default: on a GPU)",
+    )
     parser.add_argument("--preset", type=Path, default=PAPER_PRESET)
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default under results/)")
     parser.add_argument("--work-dir", type=Path, default=None, help="for the random checkpoint")
@@ -782,12 +816,15 @@ def run_all(args, device: str, settings: dict, work: Path, out: Path, started: f
         generation_batches=args.generation_batches or defaults["generation_batches"],
         deadline=started + args.time_budget,
     )
+    own_process = device == "cuda" if args.own_process is None else args.own_process
     rows = row_plan()
-    for row in rows:
+    for index, row in enumerate(rows):
         if args.only and args.only not in row.name:
             row.status, row.reason = "skipped", f"not selected (--only {args.only})"
-            continue
-        run_row(row, ctx, tokenizer)
+        elif own_process and unavailable_reason(row, device) is None:
+            rows[index] = run_row_in_own_process(row, ctx, tokenizer)
+        else:
+            run_row(row, ctx, tokenizer)
 
     result = {
         "benchmark": "benchmarks.gpu",
@@ -812,6 +849,7 @@ def run_all(args, device: str, settings: dict, work: Path, out: Path, started: f
             "mfu": "achieved model FLOP/s / measured matmul peak (mfu_datasheet: / datasheet)",
         },
         "rows": [row.as_dict() for row in rows],
+        "rows_in_own_process": own_process,
         "process_peak_rss_gib": process_peak_rss_gib(),
         "total_seconds": time.monotonic() - started,
         "software": model_stack_versions(),

@@ -99,3 +99,26 @@ def test_toy_run_states_its_assumptions(toy_run):
     # Everything else comes from the paper preset.
     assert result["settings"]["args"]["orpo"]["optim"] == "paged_adamw_8bit"
     assert result["settings"]["quantization"]["quant_type"] == "nf4"
+    assert result["rows_in_own_process"] is False  # the CPU default: one process
+
+
+def test_a_row_runs_in_its_own_process(tmp_path):
+    """--own-process (the default on a GPU): the row's figures come back from a fresh process."""
+    out = tmp_path / "gpu.json"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRL_EXPERIMENTAL_SILENCE": "1"}
+    command = [sys.executable, "-m", "benchmarks.gpu", "--shape", "toy", "--device", "cpu"]
+    command += ["--steps", "1", "--warmup-steps", "1", "--only", "sft lora sdpa"]
+    command += ["--own-process", "--out", str(out), "--work-dir", str(tmp_path / "work")]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    record = json.loads(out.read_text())
+    assert record["rows_in_own_process"] is True
+    rows = {row["name"]: row for row in record["rows"]}
+    row = rows["sft lora sdpa"]
+    assert row["status"] == "ok", row
+    assert row["tokens_per_s"] > 0 and row["timed_steps"] == 1
+    assert rows["orpo lora sdpa"]["status"] == "skipped"
+    # The training rows' data file was written whole, once, in the work folder.
+    [data] = (tmp_path / "work").glob("train-*.jsonl")
+    assert not list((tmp_path / "work").glob("*.partial"))
+    assert len(data.read_text().splitlines()) == 2 * 2  # (1 warm-up + 1 timed step) x 2 rows
