@@ -1,0 +1,51 @@
+"""tools/gpu-checks.sh, the GPU checks in one go, run on CPU with short time limits: what it runs
+and where it writes, not how fast (that needs a GPU)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_gpu_checks_write_their_outputs_and_leave_results_alone(tmp_path, demo_tokenizer):
+    demo_tokenizer.save_pretrained(tmp_path / "tokenizer")
+    before = sorted((REPO / "results").rglob("*")) if (REPO / "results").exists() else None
+    out = tmp_path / "checks"
+    env = {
+        **os.environ,
+        "TOKENIZER": str(tmp_path / "tokenizer"),
+        # The benchmark's generation row at the toy shape; the workflow runs are cut short.
+        "BENCH_ARGS": "--shape toy --device cpu --only generate --generation-batches 1",
+        "DEMO_SECONDS": "5",
+        "QLORA_SECONDS": "5",
+    }
+    result = subprocess.run(
+        ["bash", str(REPO / "tools" / "gpu-checks.sh"), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    record = json.loads((out / "gpu.json").read_text())
+    rows = {row["name"]: row for row in record["rows"]}
+    assert rows["generate sdpa"]["status"] == "ok"
+    assert "benchmark exit 0" in result.stdout
+    # The stand-in model has the demo model's shape and the given tokenizer's vocabulary.
+    config = json.loads((out / "stand-in-model" / "config.json").read_text())
+    assert (config["num_hidden_layers"], config["hidden_size"]) == (30, 576)
+    assert config["vocab_size"] == len(demo_tokenizer)
+    assert f"path: {out / 'stand-in-model'}" in (out / "stand-in-model.yaml").read_text()
+    # Each workflow run started in its own scratch copy, stopped at its time limit (exit 124).
+    for name in ("demo", "qlora"):
+        assert (out / f"{name}-run" / "Snakefile").is_file()
+        assert (out / f"{name}.log").is_file()
+        assert f"{name} exit 124" in result.stdout
+    assert "load_in_4bit: true" in (out / "qlora.yaml").read_text()
+    after = sorted((REPO / "results").rglob("*")) if (REPO / "results").exists() else None
+    assert after == before
