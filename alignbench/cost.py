@@ -33,11 +33,13 @@ LLAMA_3_2_1B_PARAMETERS = 1.24e9
 # throughput (1,979 is the figure with 2:4 sparsity, which training does not use).
 GPU_NAME = "H200"
 GPU_PEAK_FLOPS = 989e12
-# Measured, not assumed: `python -m benchmarks.gpu` on one H200 (2026-12-04, its output in
-# docs/measurements/gpu-h200-2026-12-04.json) trained the preset's QLoRA steps (8 x 4 rows of
-# 2,048 tokens, nf4 weights, paged 8-bit AdamW, gradient checkpointing, sdpa) on a random
-# Llama-3.2-1B-shaped model at these tokens per second (ORPO counts both sequences of a pair).
-MEASURED_QLORA_TOKENS_PER_S = {"sft": 26_190, "orpo": 22_054}
+# Measured, not assumed: `python -m benchmarks.gpu` on one H200 (2026-12-04; SFT and ORPO in
+# docs/measurements/gpu-h200-2026-12-04.json, DPO in gpu-h200-2026-12-04-dpo.json there) trained
+# the preset's QLoRA steps (8 x 4 rows of 2,048 tokens, nf4 weights, paged 8-bit AdamW, gradient
+# checkpointing, sdpa) on a random Llama-3.2-1B-shaped model at these tokens per second (ORPO and
+# DPO count both sequences of a pair; DPO ran with the ORPO arm's settings, its reference model
+# forward on every step).
+MEASURED_QLORA_TOKENS_PER_S = {"sft": 26_190, "orpo": 22_054, "dpo": 18_484}
 MEASURED_ON = "one H200, 2026-12-04"
 FLOPS_PER_TOKEN_FACTOR = {"sft": 4, "orpo": 4, "dpo": 6}  # x N; DPO adds the reference pass
 # Used only when the split is not available: assumed mean tokens per row. Prompt tokens of 300
@@ -49,10 +51,10 @@ ASSUMED_MEAN_ANSWER_TOKENS = 300
 
 def measured_utilisation(method: str) -> float:
     """The measured throughput as a share of the peak, in this module's own FLOP count (4N per
-    token, attention not counted). DPO was not measured: it runs the same pairs as ORPO plus a
-    reference forward, taken here at ORPO's rate."""
-    tokens_per_s = MEASURED_QLORA_TOKENS_PER_S["sft" if method == "sft" else "orpo"]
-    return tokens_per_s * FLOPS_PER_TOKEN_FACTOR["orpo"] * LLAMA_3_2_1B_PARAMETERS / GPU_PEAK_FLOPS
+    token, 6N for DPO's reference forward; attention not counted)."""
+    tokens_per_s = MEASURED_QLORA_TOKENS_PER_S[method]
+    flops = tokens_per_s * FLOPS_PER_TOKEN_FACTOR[method] * LLAMA_3_2_1B_PARAMETERS
+    return flops / GPU_PEAK_FLOPS
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def format_costs(rows: list[dict], counts: TokenCounts, utilisation: float | Non
             f"{utilisation:.0%} of its peak (--utilisation)."
             if utilisation is not None
             else f"the QLoRA throughput measured on {MEASURED_ON} with 2,048-token rows "
-            "(python -m benchmarks.gpu), as a share of the peak in 4N FLOPs per token; "
+            "(python -m benchmarks.gpu), as a share of the peak in 4N FLOPs per token (DPO: 6N); "
             "padding is not counted."
         ),
         "",

@@ -1,6 +1,6 @@
 """GPU benchmark: training and generation throughput of the paper preset on Llama-3.2-1B's shape.
 
-    python -m benchmarks.gpu                           # a CUDA machine: ~3-4 min on an H200
+    python -m benchmarks.gpu                           # a CUDA machine: ~6 min on an H200
     python -m benchmarks.gpu --shape toy --device cpu  # the same code at a toy shape: seconds
 
 The model is a randomly initialised LlamaForCausalLM of Llama-3.2-1B's shape
@@ -20,11 +20,14 @@ size, new tokens, precision). The trainers are built with the workflow's own pie
 
 Rows, each measured on its own (one failing, e.g. out of memory, leaves the others running):
 
-* training: SFT and ORPO, each with QLoRA (nf4 weights + the preset's paged 8-bit AdamW) and with
-  bf16 LoRA (bf16 weights, TRL's default AdamW), each with sdpa and with flash-attention 2 (only
-  where ``flash_attn`` is installed). Optimiser steps per second and tokens per second after
-  warm-up steps, which are not timed. One optimiser step is the preset's per-device batch times
-  its gradient accumulation.
+* training: SFT, ORPO and DPO, each with QLoRA (nf4 weights + the preset's paged 8-bit AdamW)
+  and with bf16 LoRA (bf16 weights, TRL's default AdamW), each with sdpa and with
+  flash-attention 2 (only where ``flash_attn`` is installed). Optimiser steps per second and
+  tokens per second after warm-up steps, which are not timed. One optimiser step is the
+  preset's per-device batch times its gradient accumulation. The paper preset has no DPO arm:
+  DPO runs with the ORPO arm's ``args`` (the same pairs, lengths, batch and optimiser), as a
+  DPO arm added to it would, and its reference is the starting model with the adapter
+  disabled, run forward on every step (TRL's default, as in the workflow).
 * generation: greedy answers at the preset's batch size and ``max_new_tokens``, per attention
   kernel, in the preset's generation precision (merged adapters cost what the base model does).
 
@@ -69,7 +72,10 @@ PAPER_PRESET = REPO / "config" / "paper.yaml"
 LLAMA_3_2_1B_VOCAB = 128_256  # its tokenizer's size (config.json: vocab_size)
 SHAPES = ("llama-3.2-1b", "toy")
 ATTENTIONS = ("sdpa", "flash_attention_2")
-METHOD_NAMES = ("sft", "orpo")
+METHOD_NAMES = ("sft", "orpo", "dpo")
+PREFERENCE_METHODS = ("orpo", "dpo")  # a row is a chosen and a rejected sequence
+# Where the preset has no arm of a method, the arm whose args it borrows (module docstring).
+ARGS_FROM = {"dpo": "orpo"}
 
 # Lengths and counts where the preset gives none. The prompt length is the mean that
 # alignbench.cost assumes for real rows (read from there at run time); the toy values keep the
@@ -84,8 +90,9 @@ TOY = {
 }
 DEFAULTS = {
     # Timed optimiser steps per training row; a step of the preset is 32 rows of 2048 tokens
-    # (ORPO: 64 sequences), 2.0-6.0 s on an H200 (2026-12-04), so the 8 training rows plus
-    # set-up fit well inside 10 minutes (the 4 sdpa rows and generation took 138 s there).
+    # (ORPO, DPO: 64 sequences), 2.0-7.1 s on an H200 (2026-12-04), so the rows plus set-up fit
+    # well inside 10 minutes: there, each in its own process, the 4 SFT and ORPO sdpa rows took
+    # ~250 s and the 2 DPO ones ~100 s (in one process, SFT's, ORPO's and generation took 138 s).
     "cuda": {"steps": 3, "warmup_steps": 1, "generation_batches": 2, "peak_size": 8192},
     "cpu": {"steps": 1, "warmup_steps": 1, "generation_batches": 1, "peak_size": 512},
 }
@@ -130,10 +137,12 @@ def benchmark_settings(preset: dict, shape: str, max_length: int | None) -> dict
     from alignbench.cost import ASSUMED_MEAN_PROMPT_TOKENS
 
     variants = preset["variants"]
-    args = {name: dict(variants[name].get("args") or {}) for name in METHOD_NAMES}
+    args = {}
     for name in METHOD_NAMES:
-        if variants[name]["method"] != name:
-            raise ValueError(f"variants.{name} of the preset is not method {name}.")
+        source = name if name in variants else ARGS_FROM.get(name, name)
+        if source not in variants or variants[source]["method"] != source:
+            raise ValueError(f"variants.{source} of the preset is missing or not method {source}.")
+        args[name] = dict(variants[source].get("args") or {})
         missing = {"max_length", "per_device_train_batch_size"} - set(args[name])
         if missing and shape != "toy":
             raise ValueError(f"variants.{name}.args of the preset lacks {sorted(missing)}.")
@@ -491,13 +500,18 @@ def run_training(row: Row, ctx: Context, tokenizer) -> dict:
     args = spec["args"]
     rows_per_step = args["per_device_train_batch_size"] * args.get("gradient_accumulation_steps", 1)
     real_per_row, padded_per_row = counter.per_row()
-    # ORPO: a row is its chosen and its rejected sequence, both run forward and backward.
-    sequences_per_row = 2 if row.method == "orpo" else 1
+    # ORPO and DPO: a row is its chosen and its rejected sequence, both run forward and backward.
+    sequences_per_row = 2 if row.method in PREFERENCE_METHODS else 1
     seq_len = padded_per_row / sequences_per_row
     tokens_per_step = rows_per_step * real_per_row
     steps_per_s = timed / seconds
     tokens_per_s = steps_per_s * tokens_per_step
-    flops_per_token = training_flops_per_token(ctx.numbers, seq_len, lora_weights)
+    reference_forward = row.method == "dpo" and not getattr(
+        trainer.args, "precompute_ref_log_probs", False
+    )
+    flops_per_token = training_flops_per_token(
+        ctx.numbers, seq_len, lora_weights, reference_forward=reference_forward
+    )
     achieved = tokens_per_s * flops_per_token
     figures = {
         "weights_precision": weight_precision(spec),
@@ -506,6 +520,7 @@ def run_training(row: Row, ctx: Context, tokenizer) -> dict:
         if hasattr(trainer.args.optim, "value")
         else str(trainer.args.optim),
         "gradient_checkpointing": bool(trainer.args.gradient_checkpointing),
+        "reference_forward": reference_forward,
         "rows_per_step": rows_per_step,
         "sequence_tokens": seq_len,
         "tokens_per_step": tokens_per_step,
@@ -843,7 +858,8 @@ def run_all(args, device: str, settings: dict, work: Path, out: Path, started: f
         "peak": peak,
         "flops": {
             "training_per_token": "4*N + 6*N_lora + 12*L*h*T (model FLOPs; recomputation under "
-            "gradient checkpointing not counted; ORPO counts chosen and rejected tokens)",
+            "gradient checkpointing not counted; ORPO and DPO count chosen and rejected tokens; "
+            "DPO adds its reference forward, 2*N + 4*L*h*T)",
             "generation": "prefill 2*N_body*P + 4*L*h*P^2 + 2*N_head; per new token 2*N + "
             "4*L*h*context",
             "mfu": "achieved model FLOP/s / measured matmul peak (mfu_datasheet: / datasheet)",

@@ -12,8 +12,10 @@ Model FLOPs, as in MFU (recomputation under gradient checkpointing is not counte
   head on the last position only, ``4 * L * h * P`` of attention per token), then per new token
   ``2 * N + 4 * L * h * context``.
 
-ORPO's forward pass covers the chosen and the rejected sequence of every row: both count as
-tokens processed.
+ORPO's and DPO's forward passes cover the chosen and the rejected sequence of every row: both
+count as tokens processed. DPO also runs its reference model (the starting model, adapter
+disabled) forward on every token, unless its reference log-probabilities were computed before
+training: ``2 * N + 4 * L * h * T`` more per token.
 """
 
 from __future__ import annotations
@@ -61,11 +63,17 @@ def shape_numbers(config) -> dict:
     }
 
 
-def training_flops_per_token(numbers: dict, seq_len: float, lora_weights: int) -> float:
-    """Model FLOPs per token of one LoRA training step (module docstring)."""
+def training_flops_per_token(
+    numbers: dict, seq_len: float, lora_weights: int, reference_forward: bool = False
+) -> float:
+    """Model FLOPs per token of one LoRA training step, with DPO's reference forward pass where
+    it runs (module docstring)."""
     frozen = numbers["body_weights"] + numbers["head_weights"]
-    attention = 12 * numbers["layers"] * numbers["hidden"] * seq_len
-    return 4 * frozen + 6 * lora_weights + attention
+    attention_forward = 4 * numbers["layers"] * numbers["hidden"] * seq_len
+    flops = 4 * frozen + 6 * lora_weights + 3 * attention_forward
+    if reference_forward:
+        flops += 2 * frozen + attention_forward
+    return flops
 
 
 def generation_flops(numbers: dict, prompt_len: int, new_tokens: int) -> float:

@@ -26,6 +26,10 @@ def test_llama_3_2_1b_matmul_weights():
     assert numbers["body_weights"] + numbers["head_weights"] == 1_235_814_400 - 67_584
     frozen = numbers["body_weights"] + numbers["head_weights"]
     assert training_flops_per_token(numbers, 2048, 0) == 4 * frozen + 12 * 16 * 2048 * 2048
+    # DPO's reference model runs forward too: 2N and a third of the attention term more.
+    assert training_flops_per_token(numbers, 2048, 0, reference_forward=True) == (
+        6 * frozen + 16 * 16 * 2048 * 2048
+    )
 
 
 def test_datasheet_peak_names():
@@ -56,7 +60,7 @@ def test_toy_run_rows(toy_run):
     assert result["model"]["vocab_size"] > 0
     peak = result["peak"]["flops_per_s"]
     assert peak > 0
-    for name in ("sft lora sdpa", "orpo lora sdpa"):
+    for name in ("sft lora sdpa", "orpo lora sdpa", "dpo lora sdpa"):
         row = rows[name]
         assert row["status"] == "ok", row
         assert row["steps_per_s"] > 0 and row["tokens_per_s"] > 0
@@ -67,11 +71,17 @@ def test_toy_run_rows(toy_run):
         assert row["mfu"] == pytest.approx(row["achieved_flops_per_s"] / peak)
         assert row["peak_memory_gib"] is None  # CPU: no per-row figure
         assert row["sequence_tokens"] <= 64  # the toy max_length
-    # ORPO runs the chosen and the rejected sequence of each row.
-    orpo, sft = rows["orpo lora sdpa"], rows["sft lora sdpa"]
-    assert orpo["tokens_per_step"] == pytest.approx(
-        2 * orpo["rows_per_step"] * orpo["sequence_tokens"], rel=0.05
-    )
+    # ORPO and DPO run the chosen and the rejected sequence of each row.
+    sft = rows["sft lora sdpa"]
+    for name in ("orpo lora sdpa", "dpo lora sdpa"):
+        pairs = rows[name]
+        assert pairs["tokens_per_step"] == pytest.approx(
+            2 * pairs["rows_per_step"] * pairs["sequence_tokens"], rel=0.05
+        )
+    # DPO's reference forward pass is counted; SFT and ORPO have none.
+    assert rows["dpo lora sdpa"]["reference_forward"] is True
+    assert not rows["orpo lora sdpa"]["reference_forward"]
+    assert rows["dpo lora sdpa"]["flops_per_token"] > rows["orpo lora sdpa"]["flops_per_token"]
     assert sft["tokens_per_step"] == pytest.approx(sft["rows_per_step"] * sft["sequence_tokens"])
     generation = rows["generate sdpa"]
     assert generation["status"] == "ok", generation
@@ -79,7 +89,7 @@ def test_toy_run_rows(toy_run):
     assert generation["new_tokens"] == generation["max_new_tokens"] * generation["batch_size"]
     assert generation["mfu"] == pytest.approx(generation["achieved_flops_per_s"] / peak)
 
-    for method in ("sft", "orpo"):
+    for method in ("sft", "orpo", "dpo"):
         qlora = rows[f"{method} qlora sdpa"]
         assert qlora["status"] == "skipped"
         assert "QLoRA" in qlora["reason"] and "CUDA" in qlora["reason"]
@@ -98,6 +108,8 @@ def test_toy_run_states_its_assumptions(toy_run):
     assert result["settings"]["args"]["sft"]["max_length"] == 64
     # Everything else comes from the paper preset.
     assert result["settings"]["args"]["orpo"]["optim"] == "paged_adamw_8bit"
+    # The preset has no DPO arm: DPO borrows the ORPO arm's settings.
+    assert result["settings"]["args"]["dpo"] == result["settings"]["args"]["orpo"]
     assert result["settings"]["quantization"]["quant_type"] == "nf4"
     assert result["rows_in_own_process"] is False  # the CPU default: one process
 

@@ -49,3 +49,32 @@ def test_gpu_checks_write_their_outputs_and_leave_results_alone(tmp_path, demo_t
     assert "load_in_4bit: true" in (out / "qlora.yaml").read_text()
     after = sorted((REPO / "results").rglob("*")) if (REPO / "results").exists() else None
     assert after == before
+
+
+def test_steps_picks_the_steps_and_names_a_wrong_one(tmp_path, demo_tokenizer):
+    demo_tokenizer.save_pretrained(tmp_path / "tokenizer")
+    script = str(REPO / "tools" / "gpu-checks.sh")
+    env = {**os.environ, "TOKENIZER": str(tmp_path / "tokenizer"), "STEPS": "benchmark demos"}
+    wrong = subprocess.run(
+        ["bash", script, str(tmp_path / "wrong")],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert wrong.returncode == 2
+    assert "unknown step 'demos'" in wrong.stderr and "benchmark demo qlora" in wrong.stderr
+
+    env["STEPS"] = "benchmark"
+    env["BENCH_ARGS"] = "--shape toy --device cpu --only generate --generation-batches 1"
+    out = tmp_path / "checks"
+    result = subprocess.run(
+        ["bash", script, str(out)], env=env, text=True, capture_output=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "benchmark exit 0" in result.stdout
+    assert (out / "gpu.json").is_file()
+    # Neither workflow run started.
+    assert not (out / "demo-run").exists() and not (out / "qlora-run").exists()
+    assert "demo under profiles/gpu" not in result.stdout
+    assert "QLoRA through the workflow" not in result.stdout

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The GPU checks, in one go, on a CUDA machine where the project is installed (README):
 #
-#   bash tools/gpu-checks.sh OUT_DIR        # about 9 minutes on one H200
+#   bash tools/gpu-checks.sh OUT_DIR        # about 12 minutes on one H200
 #
 # 1. python -m benchmarks.gpu: the paper preset's training and generation throughput on a random
 #    Llama-3.2-1B-shaped model (OUT_DIR/gpu.json, gpu.log);
@@ -14,12 +14,22 @@
 # the demo model's shape, which costs what the demo model costs. Each step has a time limit
 # (BENCH_SECONDS, DEMO_SECONDS, QLORA_SECONDS); what a step wrote before it stopped is kept.
 # BENCH_ARGS adds options to the benchmark (e.g. "--shape toy --device cpu" to try it on a CPU).
+# STEPS picks the steps (default "benchmark demo qlora"; e.g. STEPS=benchmark for the first alone).
 set -u
 out=$(realpath -m "${1:?usage: bash tools/gpu-checks.sh OUT_DIR}"); mkdir -p "$out"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRL_EXPERIMENTAL_SILENCE=1 PYTHONUNBUFFERED=1
 start=$(date +%s)
 stamp() { echo "[$(($(date +%s) - start)) s] $*"; }
+steps=" ${STEPS:-benchmark demo qlora} "
+for step in $steps; do
+  case $step in benchmark | demo | qlora) ;; *)
+    echo "STEPS: unknown step '$step' (the steps: benchmark demo qlora)" >&2
+    exit 2
+    ;;
+  esac
+done
+wanted() { [[ $steps == *" $1 "* ]]; }
 
 cd "$repo" || exit 2
 tokenizer=()
@@ -33,26 +43,31 @@ if [ -n "${TOKENIZER:-}" ]; then
   overlay=("$out/stand-in-model.yaml")
 fi
 
-stamp "benchmark"
-timeout "${BENCH_SECONDS:-360}" python3 -m benchmarks.gpu "${tokenizer[@]}" \
-  --time-budget "${BENCH_BUDGET:-300}" --out "$out/gpu.json" ${BENCH_ARGS:-} >"$out/gpu.log" 2>&1
-stamp "benchmark exit $?"
-sed -n '/^device:/,$p' "$out/gpu.log"
+if wanted benchmark; then
+  stamp "benchmark"
+  timeout "${BENCH_SECONDS:-420}" python3 -m benchmarks.gpu "${tokenizer[@]}" \
+    --time-budget "${BENCH_BUDGET:-360}" --out "$out/gpu.json" ${BENCH_ARGS:-} >"$out/gpu.log" 2>&1
+  stamp "benchmark exit $?"
+  sed -n '/^device:/,$p' "$out/gpu.log"
+fi
 
 # A scratch copy of the workflow's tracked files, so that each run starts from an empty results/.
 scratch() {
   rm -rf "$1" && mkdir -p "$1" && git -C "$repo" ls-files -z | (cd "$repo" && xargs -0 cp --parents -t "$1")
 }
 
-stamp "demo under profiles/gpu"
-scratch "$out/demo-run"
-(cd "$out/demo-run" && timeout "${DEMO_SECONDS:-200}" snakemake report \
-  --workflow-profile profiles/gpu --configfile config/config.yaml "${overlay[@]}" \
-  >"$out/demo.log" 2>&1)
-stamp "demo exit $?"
-(cd "$out/demo-run" && python3 -m benchmarks.run_times --cores 8 >"$out/demo-times.txt" 2>&1)
-head -25 "$out/demo-times.txt"
+if wanted demo; then
+  stamp "demo under profiles/gpu"
+  scratch "$out/demo-run"
+  (cd "$out/demo-run" && timeout "${DEMO_SECONDS:-200}" snakemake report \
+    --workflow-profile profiles/gpu --configfile config/config.yaml "${overlay[@]}" \
+    >"$out/demo.log" 2>&1)
+  stamp "demo exit $?"
+  (cd "$out/demo-run" && python3 -m benchmarks.run_times --cores 8 >"$out/demo-times.txt" 2>&1)
+  head -25 "$out/demo-times.txt"
+fi
 
+wanted qlora || exit 0
 stamp "QLoRA through the workflow"
 scratch "$out/qlora-run"
 cat >"$out/qlora.yaml" <<'YAML'
