@@ -51,7 +51,7 @@ ASSUMED_MEAN_ANSWER_TOKENS = 300
 
 def measured_utilisation(method: str) -> float:
     """The measured throughput as a share of the peak, in this module's own FLOP count (4N per
-    token, 6N for DPO's reference forward; attention not counted)."""
+    token; 6N for DPO, whose reference forward adds 2N; attention not counted)."""
     tokens_per_s = MEASURED_QLORA_TOKENS_PER_S[method]
     flops = tokens_per_s * FLOPS_PER_TOKEN_FACTOR[method] * LLAMA_3_2_1B_PARAMETERS
     return flops / GPU_PEAK_FLOPS
