@@ -9,8 +9,10 @@ from alignbench.evaluation.heldout import first_heldout_rows
 from alignbench.io import write_jsonl
 from alignbench.logs import setup_logging
 from alignbench.models.loading import load_tokenizer, load_variant
+from alignbench.models.optional_imports import leave_out_bitsandbytes
 
 setup_logging(snakemake.log[0])
+leave_out_bitsandbytes()  # plain weights only: PEFT need not import it
 torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.generation
 rows = first_heldout_rows(snakemake.input.validation, settings["prompts"], "generation.prompts")

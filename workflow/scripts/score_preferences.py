@@ -8,8 +8,10 @@ from alignbench.evaluation.preferences import preference_scores, summarize_prefe
 from alignbench.io import write_json
 from alignbench.logs import setup_logging
 from alignbench.models.loading import load_tokenizer, load_variant
+from alignbench.models.optional_imports import leave_out_bitsandbytes
 
 setup_logging(snakemake.log[0])
+leave_out_bitsandbytes()  # plain weights only: PEFT need not import it
 torch.set_num_threads(snakemake.threads)
 params = snakemake.params
 rows = first_heldout_rows(snakemake.input.validation, params.pairs, "evaluation.preference_pairs")
